@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# One-command environment for ifkd: creates .venv (Python 3.11) with the pinned
+# OpenMMLab stack. Safe to re-run: every step is skipped when already satisfied.
+#
+#   bash tools/setup_env.sh            # runtime + tests
+#   IFKD_OPTIONAL=1 bash tools/setup_env.sh   # also mmpretrain / mmsegmentation
+#
+# mmcv 2.1.0 ships no wheel for torch 2.14, so its ops are compiled once from
+# the sdist and the wheel is cached under $IFKD_WHEEL_CACHE, keyed by mmcv,
+# torch, python and CPU/CUDA flavour.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+PYTHON=${IFKD_PYTHON:-python3.11}
+VENV=$ROOT/.venv
+CACHE=${IFKD_WHEEL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/ifkd/wheels}
+TORCH_VERSION=2.14.1
+TORCHVISION_VERSION=0.29.1
+MMCV_VERSION=2.1.0
+
+log() { printf '[setup %s] %s\n' "$(date +%H:%M:%S)" "$*"; }
+pip_q() { "$VENV/bin/python" -m pip install -q --disable-pip-version-check "$@" 2>&1 \
+  | grep -v "^WARNING: Location" || true; }
+have() { "$VENV/bin/python" - "$@" <<'PY'
+import sys
+from importlib import metadata
+for spec in sys.argv[1:]:
+    name, _, want = spec.partition('==')
+    try:
+        got = metadata.version(name)
+    except metadata.PackageNotFoundError:
+        sys.exit(1)
+    if want and got.split('+')[0] != want:
+        sys.exit(1)
+PY
+}
+
+start=$(date +%s)
+if [[ ! -x $VENV/bin/python ]]; then
+  log "creating $VENV with $PYTHON"
+  "$PYTHON" -m venv "$VENV"
+fi
+
+if ! have torch==$TORCH_VERSION torchvision==$TORCHVISION_VERSION; then
+  log "installing torch $TORCH_VERSION / torchvision $TORCHVISION_VERSION"
+  pip_q "torch==$TORCH_VERSION" "torchvision==$TORCHVISION_VERSION"
+fi
+# mmcv's setup.py imports pkg_resources (removed in setuptools 70).
+have setuptools wheel ninja && "$VENV/bin/python" -c \
+  "import setuptools,sys; sys.exit(int(setuptools.__version__.split('.')[0]) >= 70)" \
+  || pip_q "setuptools<70" wheel ninja
+
+if ! have mmcv==$MMCV_VERSION || ! "$VENV/bin/python" -c "import mmcv._ext" 2>/dev/null; then
+  if command -v nvcc >/dev/null && command -v nvidia-smi >/dev/null && nvidia-smi -L >/dev/null 2>&1; then
+    flavour=cu$("$VENV/bin/python" -c "import torch; print(torch.version.cuda.replace('.', ''))"); force_cuda=1
+  else
+    flavour=cpu; force_cuda=0
+  fi
+  key=mmcv-${MMCV_VERSION}_torch-${TORCH_VERSION}_py$("$VENV/bin/python" -c "import sys; print(f'{sys.version_info[0]}{sys.version_info[1]}')")_${flavour}
+  wheel_dir=$CACHE/$key
+  if ! ls "$wheel_dir"/mmcv-*.whl >/dev/null 2>&1; then
+    log "building mmcv $MMCV_VERSION ops ($flavour); about 15 min on 2 cores, cached in $wheel_dir"
+    build=$(mktemp -d)
+    "$VENV/bin/python" -m pip download -q --no-deps --no-binary :all: --no-build-isolation \
+      "mmcv==$MMCV_VERSION" -d "$build" 2>&1 | grep -v "^WARNING: Location" || true
+    tar -xzf "$build/mmcv-$MMCV_VERSION.tar.gz" -C "$build"
+    # torch >= 2.10 headers need C++20; mmcv 2.1.0 hard-codes c++14/17.
+    sed -i -E "s/(-std=c\+\+)1[47]/\120/g" "$build/mmcv-$MMCV_VERSION/setup.py"
+    mkdir -p "$wheel_dir.tmp"
+    (cd "$build/mmcv-$MMCV_VERSION" && MMCV_WITH_OPS=1 FORCE_CUDA=$force_cuda \
+      MAX_JOBS=${MAX_JOBS:-$(nproc)} "$VENV/bin/python" -m pip wheel -q --no-deps \
+      --no-build-isolation . -w "$wheel_dir.tmp")
+    rm -rf "$wheel_dir" && mv "$wheel_dir.tmp" "$wheel_dir" && rm -rf "$build"
+  fi
+  log "installing cached $(basename "$wheel_dir"/mmcv-*.whl)"
+  pip_q --no-deps --force-reinstall "$wheel_dir"/mmcv-*.whl
+fi
+
+log "installing the OpenMMLab stack and ifkd"
+pip_q -r "$ROOT/requirements/mminstall.txt" -r "$ROOT/requirements/runtime.txt" \
+  -r "$ROOT/requirements/tests.txt" "setuptools<70"
+if [[ ${IFKD_OPTIONAL:-0} == 1 ]]; then
+  pip_q -r "$ROOT/requirements/optional.txt" "setuptools<70"
+fi
+have ifkd || pip_q --no-deps --no-build-isolation -e "$ROOT"
+"$VENV/bin/python" -c "import ifkd, mmcv.ops; print('ifkd', ifkd.__version__, 'ready')"
+log "done in $(( $(date +%s) - start )) s"
