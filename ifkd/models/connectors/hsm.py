@@ -1,0 +1,86 @@
+import math
+from typing import Dict, Optional
+
+import torch
+from mmrazor.models.architectures.connectors import BaseConnector
+from torch import Tensor
+
+from ifkd.registry import MODELS
+from ..utils.poincare import dist, expmap0, project
+
+
+@MODELS.register_module()
+class HSMConnector(BaseConnector):
+    """Hyperbolic similarity mask (HSM) of `Information Fusion with Knowledge
+    Distillation for Fine-grained Remote Sensing Object Detection.
+
+    <https://doi.org/10.1145/3664647.3681684>`_ (IFKD, Eq. 9-11).
+
+    Each location's C-vector of the teacher and the student feature is mapped
+    onto the Poincaré ball (``project(expmap0(scale * x))``) and their geodesic
+    distance becomes the weight of that location. The mask is detached and
+    normalised per image to mean 1 over H x W, so it redistributes the loss
+    over locations without changing its overall scale; an image whose
+    distances are all equal (e.g. identical features) gets all ones.
+
+    Args:
+        curvature (float): Ball curvature magnitude ``c`` (> 0). Defaults to
+            1.0.
+        scale (float, optional): Factor applied to the features before the
+            exponential map. FPN features have per-location norms of order 10
+            and ``tanh`` saturates above ~3, so unscaled they would all land
+            on the boundary and every distance would be the same. Defaults to
+            None, meaning ``1 / sqrt(C)``: a location whose entries have unit
+            RMS is mapped to norm ``tanh(1) = 0.76``.
+        eps (float, optional): Boundary margin of the projection. Defaults to
+            None (4e-3 in fp32).
+        init_cfg (dict, optional): The config to control the initialization.
+    """
+
+    def __init__(self,
+                 curvature: float = 1.0,
+                 scale: Optional[float] = None,
+                 eps: Optional[float] = None,
+                 init_cfg: Optional[Dict] = None) -> None:
+        super().__init__(init_cfg)
+        assert curvature > 0, f'curvature must be > 0, got {curvature}'
+        self.curvature = curvature
+        self.scale = scale
+        self.eps = eps
+
+    def forward(self, t_feat: Tensor, s_feat: Tensor) -> Tensor:
+        """Compute the mask; see :meth:`forward_train`."""
+        return self.forward_train(t_feat, s_feat)
+
+    def _to_ball(self, feat: Tensor) -> Tensor:
+        scale = self.scale
+        if scale is None:
+            scale = 1 / math.sqrt(feat.shape[1])
+        ball = expmap0(scale * feat, self.curvature, dim=1)
+        return project(ball, self.curvature, dim=1, eps=self.eps)
+
+    @torch.no_grad()
+    def forward_train(self, t_feat: Tensor, s_feat: Tensor) -> Tensor:
+        """Compute the mask.
+
+        Args:
+            t_feat (Tensor): Teacher feature, (B, C, H, W).
+            s_feat (Tensor): Student feature with the teacher's shape.
+
+        Returns:
+            Tensor: Detached fp32 mask ``M_HSM`` of shape (B, 1, H, W), mean 1
+            over H x W for every image.
+        """
+        assert t_feat.shape == s_feat.shape, \
+            f'shape mismatch: {t_feat.shape} vs {s_feat.shape}'
+        # poincare ops cast to fp32 and disable autocast themselves.
+        d = dist(
+            self._to_ball(t_feat.detach()),
+            self._to_ball(s_feat.detach()),
+            self.curvature,
+            dim=1)
+        mean = d.mean(dim=(2, 3), keepdim=True)
+        # Equal (e.g. all-zero) distances carry no preference: weight 1.
+        tiny = torch.finfo(d.dtype).tiny
+        return torch.where(mean <= tiny, torch.ones_like(d),
+                           d / mean.clamp_min(tiny))

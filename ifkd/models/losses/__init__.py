@@ -1,0 +1,3 @@
+from .ifkd_losses import IFKDFeatLoss, IFKDHeadLoss
+
+__all__ = ['IFKDFeatLoss', 'IFKDHeadLoss']
