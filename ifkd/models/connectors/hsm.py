@@ -21,7 +21,7 @@ class HSMConnector(BaseConnector):
     distance becomes the weight of that location. The mask is detached and
     normalised per image to mean 1 over H x W, so it redistributes the loss
     over locations without changing its overall scale; an image whose
-    distances are all equal (e.g. identical features) gets all ones.
+    distances are all equal or all ~0 (identical features) gets all ones.
 
     Args:
         curvature (float): Ball curvature magnitude ``c`` (> 0). Defaults to
@@ -34,6 +34,9 @@ class HSMConnector(BaseConnector):
             RMS is mapped to norm ``tanh(1) = 0.76``.
         eps (float, optional): Boundary margin of the projection. Defaults to
             None (4e-3 in fp32).
+        flat_tol (float): Images whose mean distance is below it (identical
+            features, up to fp32 rounding) get an all-ones mask. Defaults to
+            1e-6.
         init_cfg (dict, optional): The config to control the initialization.
     """
 
@@ -41,12 +44,14 @@ class HSMConnector(BaseConnector):
                  curvature: float = 1.0,
                  scale: Optional[float] = None,
                  eps: Optional[float] = None,
+                 flat_tol: float = 1e-6,
                  init_cfg: Optional[Dict] = None) -> None:
         super().__init__(init_cfg)
         assert curvature > 0, f'curvature must be > 0, got {curvature}'
         self.curvature = curvature
         self.scale = scale
         self.eps = eps
+        self.flat_tol = flat_tol
 
     def forward(self, t_feat: Tensor, s_feat: Tensor) -> Tensor:
         """Compute the mask; see :meth:`forward_train`."""
@@ -56,7 +61,8 @@ class HSMConnector(BaseConnector):
         scale = self.scale
         if scale is None:
             scale = 1 / math.sqrt(feat.shape[1])
-        ball = expmap0(scale * feat, self.curvature, dim=1)
+        # Scale in fp32 too: bf16 rounding here would shift the distances.
+        ball = expmap0(scale * feat.float(), self.curvature, dim=1)
         return project(ball, self.curvature, dim=1, eps=self.eps)
 
     @torch.no_grad()
@@ -80,7 +86,9 @@ class HSMConnector(BaseConnector):
             self.curvature,
             dim=1)
         mean = d.mean(dim=(2, 3), keepdim=True)
-        # Equal (e.g. all-zero) distances carry no preference: weight 1.
-        tiny = torch.finfo(d.dtype).tiny
-        return torch.where(mean <= tiny, torch.ones_like(d),
-                           d / mean.clamp_min(tiny))
+        # Distances of identical features are fp32 rounding noise (~1e-7);
+        # normalising those would turn noise into weights, so such images
+        # (like any with equal distances) get weight 1 everywhere.
+        flat = mean < self.flat_tol
+        return torch.where(flat, torch.ones_like(d),
+                           d / mean.clamp_min(self.flat_tol))

@@ -1,0 +1,194 @@
+import numpy as np
+import pytest
+import torch
+
+import ifkd  # noqa: F401  (applies the compat patches first)
+from ifkd.models.connectors import FDRConnector
+from ifkd.models.connectors.fdr import low_pass_mask
+from ifkd.models.utils import frs_mask
+
+from _numpy_ref import bilinear, sigmoid
+
+
+def reference_fdr(f, m, r, log_w):
+    """Algorithm 1 step by step in numpy (float64), plus energy matching.
+
+    f: (B, C, H, W); m: (B, 1, H, W) or None; log_w: (C, H, W).
+    """
+    ax = (-2, -1)
+    h, w = f.shape[-2:]
+    spec = np.fft.fftshift(np.fft.fft2(f, axes=ax), axes=ax)  # Eq. 3
+    u = np.abs(np.arange(h) - h // 2)[:, None]
+    v = np.abs(np.arange(w) - w // 2)[None, :]
+    binary = (np.maximum(u, v) <= r * min(h, w) / 2) & (r > 0)  # Eq. 4
+    f_low = spec * binary  # Eq. 5
+    f_high = spec * (1 - binary)  # Eq. 6
+    low = np.fft.ifft2(np.fft.ifftshift(f_low, axes=ax), axes=ax).real  # 7
+    low_hat = low * (1 if m is None else m)
+    new_low = np.fft.fftshift(np.fft.fft2(low_hat, axes=ax), axes=ax)
+    recon = f_high + new_low
+    filtered = recon * np.exp(log_w)  # Eq. 8
+    out = np.fft.ifft2(np.fft.ifftshift(filtered, axes=ax), axes=ax).real
+    z = np.fft.ifft2(np.fft.ifftshift(recon, axes=ax), axes=ax).real
+    gain = np.sqrt((z**2).sum(ax, keepdims=True) /
+                   (out**2).sum(ax, keepdims=True))
+    return out * gain
+
+
+def _inputs(shape, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    b, c, h, w = shape
+    f = torch.randn(shape, generator=g) * 3 + 1
+    m = torch.rand((b, 1, h, w), generator=g)
+    return f, m
+
+
+def test_low_pass_mask_hand_made():
+    # 5 x 8, r = 0.5: half-size 0.5 * 5 / 2 = 1.25 around the DC at (2, 4).
+    expected = torch.zeros(5, 8, dtype=torch.bool)
+    expected[1:4, 3:6] = True
+    assert torch.equal(low_pass_mask((5, 8), 0.5), expected)
+    assert not low_pass_mask((5, 8), 0.0).any()
+    assert low_pass_mask((6, 6), 1.0).all()
+    # Non-square, r = 1: half-size min(6, 4) / 2 = 2 around (3, 2), so only
+    # row 0 (|0 - 3| = 3) is outside.
+    expected = torch.ones(6, 4, dtype=torch.bool)
+    expected[0] = False
+    assert torch.equal(low_pass_mask((6, 4), 1.0), expected)
+
+
+@pytest.mark.parametrize('shape', [(2, 3, 13, 22), (1, 4, 9, 7),
+                                   (2, 2, 16, 10)])
+@pytest.mark.parametrize('ratio', [0.3, 0.7, 1.0])
+def test_matches_numpy_reference(shape, ratio):
+    f, m = _inputs(shape, seed=hash((shape, ratio)) % 1000)
+    fdr = FDRConnector(in_channels=shape[1], filter_size=shape[-2:],
+                       ratio=ratio)
+    with torch.no_grad():  # a non-trivial, asymmetric filter
+        fdr.log_w.normal_(0, 0.5)
+    out = fdr(f, frs_mask=m)
+    ref = reference_fdr(f.double().numpy(), m.double().numpy(), ratio,
+                        fdr.log_w.detach().double().numpy())
+    np.testing.assert_allclose(out.detach().numpy(), ref, rtol=1e-4,
+                               atol=1e-4)
+    # The FRS mask matters: without it the result is different.
+    ref_no_mask = reference_fdr(f.double().numpy(), None, ratio,
+                                fdr.log_w.detach().double().numpy())
+    assert np.abs(ref - ref_no_mask).max() > 1e-2
+
+
+def test_filter_is_resized_bilinearly():
+    f, m = _inputs((2, 3, 11, 18), seed=3)
+    fdr = FDRConnector(in_channels=3, filter_size=(16, 16), ratio=0.5)
+    with torch.no_grad():
+        fdr.log_w.normal_(0, 0.5)
+    log_w = bilinear(fdr.log_w.detach().double().numpy(), (11, 18))
+    ref = reference_fdr(f.double().numpy(), m.double().numpy(), 0.5, log_w)
+    np.testing.assert_allclose(
+        fdr(f, frs_mask=m).detach().numpy(), ref, rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize('ratio,use_mask', [(0.0, True), (0.6, False),
+                                            (1.0, 'ones')])
+def test_identity_with_initial_filter(ratio, use_mask):
+    f, m = _inputs((2, 5, 13, 20), seed=4)
+    mask = {True: m, False: None, 'ones': torch.ones_like(m)}[use_mask]
+    fdr = FDRConnector(in_channels=5, ratio=ratio)  # W resized from 64x64
+    torch.testing.assert_close(fdr(f, frs_mask=mask), f, rtol=0, atol=1e-5)
+
+
+def test_ratio_is_random_in_training_only():
+    f, m = _inputs((1, 2, 12, 12), seed=5)
+    fdr = FDRConnector(in_channels=2, ratio_range=(0.2, 0.9))
+    draws = [fdr.sample_ratio() for _ in range(200)]
+    assert min(draws) >= 0.2 and max(draws) <= 0.9
+    assert max(draws) - min(draws) > 0.5
+    torch.manual_seed(0)
+    outs = [fdr(f, frs_mask=m) for _ in range(5)]
+    assert any((o - outs[0]).abs().max() > 1e-4 for o in outs[1:])
+    fdr.eval()
+    assert fdr.sample_ratio() == pytest.approx(0.55)
+    torch.testing.assert_close(fdr(f, frs_mask=m), fdr(f, frs_mask=m))
+    fixed = FDRConnector(in_channels=2, ratio_range=(0.2, 0.9), ratio=0.4)
+    assert {fixed.sample_ratio() for _ in range(10)} == {0.4}
+
+
+def test_filter_cannot_collapse_target_energy():
+    f, m = _inputs((2, 4, 15, 24), seed=6)
+    fdr = FDRConnector(in_channels=4, filter_size=(15, 24), ratio=0.5)
+    energy0 = fdr(f, frs_mask=m).detach().pow(2).sum(dim=(-2, -1))
+    opt = torch.optim.Adam(fdr.parameters(), lr=0.05)
+    for _ in range(200):
+        opt.zero_grad()
+        fdr(f, frs_mask=m).pow(2).sum().backward()
+        opt.step()
+    out = fdr(f, frs_mask=m).detach()
+    torch.testing.assert_close(out.pow(2).sum(dim=(-2, -1)), energy0,
+                               rtol=1e-4, atol=0)
+    # ...although the filter did move (Adam steps even on tiny gradients).
+    assert fdr.log_w.detach().abs().max() > 0.1
+
+
+def test_dtype_and_fp32_fft_under_autocast(monkeypatch):
+    f, m = _inputs((1, 3, 10, 14), seed=7)
+    fdr = FDRConnector(in_channels=3, filter_size=(10, 14), ratio=0.5)
+    with torch.no_grad():
+        fdr.log_w.normal_(0, 0.3)
+    seen = []
+    for name in ('fft2', 'ifft2'):
+        orig = getattr(torch.fft, name)
+
+        def spy(x, *args, _orig=orig, **kwargs):
+            seen.append(x.dtype)
+            return _orig(x, *args, **kwargs)
+
+        monkeypatch.setattr(torch.fft, name, spy)
+    fb = f.bfloat16()
+    with torch.autocast('cpu', dtype=torch.bfloat16):
+        out = fdr(fb, frs_mask=m.bfloat16())
+    assert out.dtype == torch.bfloat16
+    assert seen and set(seen) <= {torch.float32, torch.complex64}
+    expected = fdr(fb.float(), frs_mask=m.bfloat16().float())
+    torch.testing.assert_close(out, expected.bfloat16())
+    assert fdr(f.half(), frs_mask=m).dtype == torch.float16
+
+
+def test_gradient_reaches_filter_not_detached_teacher():
+    f, m = _inputs((2, 3, 8, 12), seed=8)
+    teacher = f.clone().requires_grad_(True)
+    student = torch.randn_like(f)
+    fdr = FDRConnector(in_channels=3, ratio=0.5)
+    loss = (fdr(teacher.detach(), frs_mask=m) - student).pow(2).sum()
+    loss.backward()
+    assert teacher.grad is None
+    grad = fdr.log_w.grad
+    assert grad is not None and torch.isfinite(grad).all()
+    assert grad.abs().max() > 0
+    # Control: without detach the teacher would receive a gradient.
+    (fdr(teacher, frs_mask=m) - student).pow(2).sum().backward()
+    assert teacher.grad is not None and teacher.grad.abs().max() > 0
+
+
+def test_zero_feature_is_safe():
+    fdr = FDRConnector(in_channels=2, ratio=0.5)
+    x = torch.zeros(1, 2, 6, 9)
+    out = fdr(x, frs_mask=torch.rand(1, 1, 6, 9))
+    assert torch.equal(out, x)
+    out.sum().backward()
+    assert torch.isfinite(fdr.log_w.grad).all()
+
+
+def test_frs_mask_retinanet_and_rpn():
+    g = torch.Generator().manual_seed(9)
+    a, k = 9, 3
+    retina = (torch.randn(2, a * k, 5, 7, generator=g) * 4).requires_grad_()
+    expected = sigmoid(retina.detach().double().numpy()).reshape(
+        2, a, k, 5, 7).max(axis=(1, 2))[:, None]
+    got = frs_mask(retina)
+    assert got.shape == (2, 1, 5, 7) and not got.requires_grad
+    np.testing.assert_allclose(got.numpy(), expected, rtol=1e-6)
+    rpn = torch.randn(2, 3, 4, 6, generator=g).half()
+    expected = sigmoid(rpn.double().numpy()).max(axis=1, keepdims=True)
+    got = frs_mask(rpn)
+    assert got.dtype == torch.float32
+    np.testing.assert_allclose(got.numpy(), expected, rtol=1e-6)
