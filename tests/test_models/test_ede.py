@@ -7,7 +7,7 @@ import ifkd  # noqa: F401  (applies the compat patches first)
 from ifkd.models.connectors import EDEConnector
 from ifkd.models.utils import embed_valid_hw, to_sam_inputs
 
-from _numpy_ref import bilinear, sigmoid
+from ._numpy_ref import bilinear, sigmoid
 
 SAM_MEAN = np.array([123.675, 116.28, 103.53])[:, None, None]
 SAM_STD = np.array([58.395, 57.12, 57.375])[:, None, None]

@@ -7,7 +7,7 @@ from ifkd.models.connectors import FDRConnector
 from ifkd.models.connectors.fdr import low_pass_mask
 from ifkd.models.utils import frs_mask
 
-from _numpy_ref import bilinear, sigmoid
+from ._numpy_ref import bilinear, sigmoid
 
 
 def reference_fdr(f, m, r, log_w):

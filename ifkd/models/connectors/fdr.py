@@ -127,11 +127,10 @@ class FDRConnector(BaseConnector):
     def reconstruct(self, x: Tensor, frs_mask: Optional[Tensor],
                     ratio: float) -> Tensor:
         """Spatial ``z = f_h + f_l * M``, the input of the filter (Eq. 5-7)."""
-        if frs_mask is None:
+        # r <= 0 gives an empty window (checked here to avoid a device sync).
+        if frs_mask is None or ratio <= 0:
             return x
         window = low_pass_mask(x.shape[-2:], ratio, x.device)
-        if not window.any():
-            return x
         f_low = _real_ifft(_centred_fft(x) * window)
         return x - f_low * (1 - frs_mask.float())
 
