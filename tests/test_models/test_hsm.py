@@ -13,7 +13,8 @@ def _reference_mask(t, s, c, scale):
 
     The projection uses the fp32 margin 4e-3 that the fp32 module uses.
     """
-    ball = geoopt.manifolds.PoincareBall(c=torch.tensor(c, dtype=torch.float64))
+    ball = geoopt.manifolds.PoincareBall(
+        c=torch.tensor(c, dtype=torch.float64))
     k = -torch.tensor(c, dtype=torch.float64)
     to_ball = [
         project(ball.expmap0(scale * x.double(), dim=1, project=False),

@@ -17,11 +17,12 @@ class HSMConnector(BaseConnector):
     <https://doi.org/10.1145/3664647.3681684>`_ (IFKD, Eq. 9-11).
 
     Each location's C-vector of the teacher and the student feature is mapped
-    onto the Poincaré ball (``project(expmap0(scale * x))``) and their geodesic
-    distance becomes the weight of that location. The mask is detached and
-    normalised per image to mean 1 over H x W, so it redistributes the loss
-    over locations without changing its overall scale; an image whose
-    distances are all equal or all ~0 (identical features) gets all ones.
+    onto the Poincaré ball (``project(expmap0(scale * x))``) and their
+    geodesic distance becomes the weight of that location. The mask is
+    detached and normalised per image to mean 1 over H x W, so it
+    redistributes the loss over locations without changing its overall
+    scale; an image whose distances are all equal or all ~0 (identical
+    features) gets all ones.
 
     Args:
         curvature (float): Ball curvature magnitude ``c`` (> 0). Defaults to

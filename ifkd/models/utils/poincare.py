@@ -37,8 +37,9 @@ def _full_precision(fn: Callable) -> Callable:
     def wrapper(*args, **kwargs):
         args = [cast(a) for a in args]
         kwargs = {k: cast(a) for k, a in kwargs.items()}
-        tensors = [a for a in [*args, *kwargs.values()] if isinstance(a, Tensor)]
-        with torch.autocast(tensors[0].device.type, enabled=False):
+        first = next(a for a in [*args, *kwargs.values()]
+                     if isinstance(a, Tensor))
+        with torch.autocast(first.device.type, enabled=False):
             return fn(*args, **kwargs)
 
     return wrapper
