@@ -45,10 +45,10 @@ if ! have torch==$TORCH_VERSION torchvision==$TORCHVISION_VERSION; then
   log "installing torch $TORCH_VERSION / torchvision $TORCHVISION_VERSION"
   pip_q "torch==$TORCH_VERSION" "torchvision==$TORCHVISION_VERSION"
 fi
-# mmcv's setup.py imports pkg_resources (removed in setuptools 70).
-have setuptools wheel ninja && "$VENV/bin/python" -c \
-  "import setuptools,sys; sys.exit(int(setuptools.__version__.split('.')[0]) >= 70)" \
-  || pip_q "setuptools<70" wheel ninja
+# Every later install is constrained to these, so nothing can swap torch for
+# another release under the compiled mmcv ops.
+PINS=$(mktemp)
+printf 'torch==%s\ntorchvision==%s\n' "$TORCH_VERSION" "$TORCHVISION_VERSION" > "$PINS"
 
 if ! have mmcv==$MMCV_VERSION || ! "$VENV/bin/python" -c "import mmcv._ext" 2>/dev/null; then
   if command -v nvcc >/dev/null && command -v nvidia-smi >/dev/null && nvidia-smi -L >/dev/null 2>&1; then
@@ -59,16 +59,23 @@ if ! have mmcv==$MMCV_VERSION || ! "$VENV/bin/python" -c "import mmcv._ext" 2>/d
   key=mmcv-${MMCV_VERSION}_torch-${TORCH_VERSION}_py$("$VENV/bin/python" -c "import sys; print(f'{sys.version_info[0]}{sys.version_info[1]}')")_${flavour}
   wheel_dir=$CACHE/$key
   if ! ls "$wheel_dir"/mmcv-*.whl >/dev/null 2>&1; then
-    log "building mmcv $MMCV_VERSION ops ($flavour); about 15 min on 2 cores, cached in $wheel_dir"
+    log "building mmcv $MMCV_VERSION ops ($flavour); 15-25 min on 2 cores, cached in $wheel_dir"
     build=$(mktemp -d)
-    "$VENV/bin/python" -m pip download -q --no-deps --no-binary :all: --no-build-isolation \
+    # mmcv's setup.py imports pkg_resources (gone from setuptools >= 70), but
+    # torch 2.14 needs setuptools >= 77: build in a throwaway venv.
+    "$PYTHON" -m venv "$build/venv"
+    "$build/venv/bin/python" -m pip install -q --disable-pip-version-check \
+      "setuptools<70" wheel ninja 2>&1 | grep -v "^WARNING: Location" || true
+    echo "$VENV/lib/python3.11/site-packages" > \
+      "$("$build/venv/bin/python" -c 'import site; print(site.getsitepackages()[0])')/ifkd-build.pth"
+    "$build/venv/bin/python" -m pip download -q --no-deps --no-binary :all: --no-build-isolation \
       "mmcv==$MMCV_VERSION" -d "$build" 2>&1 | grep -v "^WARNING: Location" || true
     tar -xzf "$build/mmcv-$MMCV_VERSION.tar.gz" -C "$build"
     # torch >= 2.10 headers need C++20; mmcv 2.1.0 hard-codes c++14/17.
     sed -i -E "s/(-std=c\+\+)1[47]/\120/g" "$build/mmcv-$MMCV_VERSION/setup.py"
     mkdir -p "$wheel_dir.tmp"
     (cd "$build/mmcv-$MMCV_VERSION" && MMCV_WITH_OPS=1 FORCE_CUDA=$force_cuda \
-      MAX_JOBS=${MAX_JOBS:-$(nproc)} "$VENV/bin/python" -m pip wheel -q --no-deps \
+      MAX_JOBS=${MAX_JOBS:-$(nproc)} "$build/venv/bin/python" -m pip wheel -q --no-deps \
       --no-build-isolation . -w "$wheel_dir.tmp")
     rm -rf "$wheel_dir" && mv "$wheel_dir.tmp" "$wheel_dir" && rm -rf "$build"
   fi
@@ -77,11 +84,11 @@ if ! have mmcv==$MMCV_VERSION || ! "$VENV/bin/python" -c "import mmcv._ext" 2>/d
 fi
 
 log "installing the OpenMMLab stack and ifkd"
-pip_q -r "$ROOT/requirements/mminstall.txt" -r "$ROOT/requirements/runtime.txt" \
-  -r "$ROOT/requirements/tests.txt" "setuptools<70"
+pip_q -c "$PINS" -r "$ROOT/requirements/mminstall.txt" \
+  -r "$ROOT/requirements/runtime.txt" -r "$ROOT/requirements/tests.txt" "setuptools>=77"
 if [[ ${IFKD_OPTIONAL:-0} == 1 ]]; then
-  pip_q -r "$ROOT/requirements/optional.txt" "setuptools<70"
+  pip_q -c "$PINS" -r "$ROOT/requirements/optional.txt"
 fi
-have ifkd || pip_q --no-deps --no-build-isolation -e "$ROOT"
+have ifkd || pip_q -c "$PINS" --no-deps -e "$ROOT"
 "$VENV/bin/python" -c "import ifkd, mmcv.ops; print('ifkd', ifkd.__version__, 'ready')"
 log "done in $(( $(date +%s) - start )) s"

@@ -1,0 +1,15 @@
+PY := .venv/bin/python
+
+.PHONY: setup demo test
+
+# Create .venv with the pinned stack (idempotent; mmcv ops are built once and cached).
+setup:
+	bash tools/setup_env.sh
+
+# Main job: synthetic SAR-aircraft data -> teacher -> student baseline -> IFKD student -> mAP table.
+demo: setup
+	$(PY) tools/run_demo.py
+
+# The test suite (CPU).
+test: setup
+	$(PY) -m pytest tests -q -p no:cacheprovider

@@ -1,0 +1,4 @@
+from .checks import check_config
+from .export import export_student
+
+__all__ = ['check_config', 'export_student']

@@ -1,0 +1,91 @@
+"""Config checks run before the runner is built, so a bad config fails in
+seconds with a message that names the fix, not deep inside training."""
+from typing import Iterator, Optional, Tuple
+
+from mmengine.config import Config
+
+
+def _walk(obj, path: str = '') -> Iterator[Tuple[str, dict]]:
+    if isinstance(obj, dict):
+        yield path, obj
+        for k, v in obj.items():
+            yield from _walk(v, f'{path}.{k}' if path else str(k))
+    elif isinstance(obj, (list, tuple)):
+        for i, v in enumerate(obj):
+            yield from _walk(v, f'{path}[{i}]')
+
+
+def model_num_classes(model_cfg: dict) -> Optional[int]:
+    """``num_classes`` of a detector config dict, if it has one."""
+    roi = model_cfg.get('roi_head') or {}
+    head = roi.get('bbox_head') or model_cfg.get('bbox_head') or {}
+    if isinstance(head, list):  # cascade heads
+        head = head[-1]
+    return head.get('num_classes')
+
+
+def dataset_classes(dataset_cfg: dict) -> Optional[tuple]:
+    """The class names a dataset config will use, without loading data."""
+    while 'dataset' in dataset_cfg:  # wrappers (RepeatDataset, ...)
+        dataset_cfg = dataset_cfg['dataset']
+    metainfo = dataset_cfg.get('metainfo') or {}
+    if metainfo.get('classes'):
+        return tuple(metainfo['classes'])
+    from mmdet.registry import DATASETS
+    cls = DATASETS.get(dataset_cfg.get('type', ''))
+    if cls is None:
+        return None
+    if hasattr(cls, 'classes_from_cfg'):
+        return tuple(cls.classes_from_cfg(dataset_cfg))
+    classes = getattr(cls, 'METAINFO', {}).get('classes')
+    return tuple(classes) if classes else None
+
+
+def _detectors(model_cfg: dict) -> Iterator[Tuple[str, dict]]:
+    if 'architecture' in model_cfg or 'teacher' in model_cfg:
+        from ifkd.models.algorithms.detection_distill import load_model_cfg
+        for role in ('architecture', 'teacher'):
+            if isinstance(model_cfg.get(role), dict):
+                yield ('student' if role == 'architecture' else role,
+                       load_model_cfg(model_cfg[role]))
+    else:
+        yield 'model', model_cfg
+
+
+def check_num_classes(cfg: Config) -> None:
+    """Teacher, student and dataset must agree on the classes."""
+    loader = cfg.get('train_dataloader') or cfg.get('test_dataloader')
+    if not loader or 'model' not in cfg:
+        return
+    classes = dataset_classes(loader['dataset'])
+    if classes is None:
+        return
+    for role, det in _detectors(cfg.model):
+        n = model_num_classes(det)
+        if n is not None and n != len(classes):
+            raise ValueError(
+                f'num_classes mismatch: the {role} predicts {n} classes but '
+                f'the dataset has {len(classes)} {classes}. Set the '
+                f"{role}'s num_classes to {len(classes)} (bbox_head / "
+                'roi_head.bbox_head) or the dataset metainfo classes.')
+
+
+def check_connector_files(cfg: Config) -> None:
+    """Files a connector needs (the MobileSAM checkpoint) must exist now."""
+    import os.path as osp
+    for path, node in _walk(cfg.get('model', {})):
+        ckpt = node.get('sam_checkpoint') if 'type' in node else None
+        if 'sam_checkpoint' in node and (not ckpt or not osp.isfile(ckpt)):
+            raise FileNotFoundError(
+                f'MobileSAM checkpoint not found: {path}.sam_checkpoint='
+                f'{ckpt!r}. EDE needs the MobileSAM vit_t weights '
+                '(mobile_sam.pt from the MobileSAM project, weights/'
+                'mobile_sam.pt); download it once and set sam_checkpoint '
+                "(e.g. --cfg-options sam_checkpoint=...). Nothing is "
+                'downloaded at run time.')
+
+
+def check_config(cfg: Config) -> None:
+    """All static checks; raise on the first problem found."""
+    check_num_classes(cfg)
+    check_connector_files(cfg)

@@ -1,0 +1,96 @@
+"""Config preparation and runner entry points behind ``tools/train.py`` and
+``tools/test.py``; tests and the demo call them in-process."""
+import os.path as osp
+from typing import Optional
+
+from mmengine.config import Config, ConfigDict
+from mmengine.runner import Runner
+
+from ifkd.engine.checks import check_config
+
+
+def load_config(config: str,
+                work_dir: Optional[str] = None,
+                cfg_options: Optional[dict] = None,
+                launcher: str = 'none') -> Config:
+    """Load a config and apply the usual CLI overrides.
+
+    Args:
+        config (str): Config file path.
+        work_dir (str, optional): Overrides ``cfg.work_dir``; defaults to
+            ``./work_dirs/<config name>`` when the config sets none.
+        cfg_options (dict, optional): ``--cfg-options`` key/values.
+        launcher (str): ``none``, ``pytorch``, ``slurm`` or ``mpi``.
+    """
+    cfg = Config.fromfile(config)
+    cfg.launcher = launcher
+    if cfg_options:
+        cfg.merge_from_dict(cfg_options)
+    if work_dir is not None:
+        cfg.work_dir = work_dir
+    elif cfg.get('work_dir', None) is None:
+        cfg.work_dir = osp.join('./work_dirs',
+                                osp.splitext(osp.basename(config))[0])
+    return cfg
+
+
+def build_runner(cfg: Config) -> Runner:
+    """Validate the config, then build the runner it asks for."""
+    check_config(cfg)
+    if 'runner_type' in cfg:
+        from mmengine.registry import RUNNERS
+        return RUNNERS.build(cfg)
+    return Runner.from_cfg(cfg)
+
+
+def train(config: str,
+          work_dir: Optional[str] = None,
+          resume: Optional[str] = None,
+          amp: bool = False,
+          cfg_options: Optional[dict] = None,
+          launcher: str = 'none'):
+    """Train from a config; returns the model after training.
+
+    Args:
+        resume (str, optional): ``'auto'`` resumes from the latest
+            checkpoint in the work dir, a path resumes from that file.
+        amp (bool): Use ``AmpOptimWrapper`` with dynamic loss scaling.
+    """
+    cfg = load_config(config, work_dir, cfg_options, launcher)
+    if amp:
+        cfg.optim_wrapper.type = 'AmpOptimWrapper'
+        cfg.optim_wrapper.loss_scale = 'dynamic'
+    if resume == 'auto':
+        cfg.resume = True
+        cfg.load_from = None
+    elif resume is not None:
+        cfg.resume = True
+        cfg.load_from = resume
+    runner = build_runner(cfg)
+    return runner.train()
+
+
+def test(config: str,
+         checkpoint: str,
+         work_dir: Optional[str] = None,
+         out: Optional[str] = None,
+         show: bool = False,
+         show_dir: Optional[str] = None,
+         wait_time: float = 2.,
+         cfg_options: Optional[dict] = None,
+         launcher: str = 'none') -> dict:
+    """Evaluate ``checkpoint``; returns the metrics dict."""
+    cfg = load_config(config, work_dir, cfg_options, launcher)
+    cfg.load_from = checkpoint
+    if show or show_dir:
+        from mmdet.engine.hooks.utils import trigger_visualization_hook
+        cfg = trigger_visualization_hook(
+            cfg, ConfigDict(show=show, show_dir=show_dir, wait_time=wait_time))
+    runner = build_runner(cfg)
+    if out is not None:
+        if not out.endswith(('.pkl', '.pickle')):
+            raise ValueError(f'--out must be a .pkl file, got {out!r}.')
+        from mmdet.evaluation import DumpDetResults
+        runner.test_evaluator.metrics.append(
+            DumpDetResults(out_file_path=out))
+    return runner.test()

@@ -1,0 +1,1 @@
+from . import algorithms, connectors, distillers, losses  # noqa: F401

@@ -1,0 +1,166 @@
+import inspect
+import json
+from typing import Any, Dict, List, Optional, Union
+
+from mmengine.logging import MessageHub
+from mmrazor.models.distillers import ConfigurableDistiller
+from torch import nn
+
+from ifkd.registry import MODELS
+from .context import DistillContext
+
+RecordSpec = Dict[str, Any]
+
+
+@MODELS.register_module()
+class IFKDDistiller(ConfigurableDistiller):
+    """``ConfigurableDistiller`` with multi-input, chained and shared
+    connectors, as IFKD needs (Information Fusion with Knowledge
+    Distillation, ACM MM 2024).
+
+    A record spec in ``loss_forward_mappings`` accepts, beyond mmrazor's
+    ``recorder``/``from_student``/``record_idx``/``data_idx``/``connector``:
+
+    * ``connector`` as a list of names, applied in order (e.g. EDE then FDR);
+    * ``connector_kwargs``: ``dict(arg=<spec>)`` side inputs for the
+      connectors whose ``forward`` takes ``arg`` (e.g. FDR's ``frs_logits``);
+    * a recorder-less node ``dict(connector=name, inputs=dict(arg=<spec>))``
+      calling ``connector(**inputs)`` (e.g. HSM on a target and a student).
+
+    Connectors whose ``forward`` takes ``context`` receive the step's
+    :class:`DistillContext`. Each distinct spec is evaluated once per step, so
+    a mask shared by the feature and the head loss is computed once.
+
+    Args:
+        warmup_iters (int): Linearly ramp every distillation loss from 0 to
+            its full weight over this many iterations. 0 disables it.
+        **kwargs: See ``ConfigurableDistiller``.
+    """
+
+    def __init__(self, warmup_iters: int = 0, **kwargs) -> None:
+        self.warmup_iters = warmup_iters
+        self._memo: Dict[str, Any] = {}
+        self.context: Optional[DistillContext] = None
+        super().__init__(**kwargs)
+
+    def set_context(self, context: Optional[DistillContext]) -> None:
+        """Start a new step: set its batch context and clear the memo."""
+        self.context = context
+        self._memo = {}
+
+    def _connector_names(self, connector: Union[None, str, List[str]]):
+        if connector is None:
+            return []
+        return [connector] if isinstance(connector, str) else list(connector)
+
+    def _call_connector(self, name: str, *args, **kwargs):
+        module = self.connectors[name]
+        params = inspect.signature(module.forward).parameters
+        if 'context' in params:
+            kwargs['context'] = self.context
+        kwargs = {k: v for k, v in kwargs.items() if k in params}
+        return module(*args, **kwargs)
+
+    def get_record(self,
+                   recorder: Optional[str] = None,
+                   from_student: bool = True,
+                   record_idx: int = 0,
+                   data_idx: Optional[int] = None,
+                   connector: Union[None, str, List[str]] = None,
+                   connector_idx: Optional[int] = None,
+                   connector_kwargs: Optional[Dict[str, RecordSpec]] = None,
+                   inputs: Optional[Dict[str, RecordSpec]] = None) -> Any:
+        spec = dict(
+            recorder=recorder, from_student=from_student,
+            record_idx=record_idx, data_idx=data_idx, connector=connector,
+            connector_idx=connector_idx, connector_kwargs=connector_kwargs,
+            inputs=inputs)
+        key = json.dumps(spec, sort_keys=True, default=str)
+        if key not in self._memo:
+            self._memo[key] = self._evaluate(**spec)
+        return self._memo[key]
+
+    def _evaluate(self, recorder, from_student, record_idx, data_idx,
+                  connector, connector_idx, connector_kwargs, inputs):
+        names = self._connector_names(connector)
+        if recorder is None:  # a node: connector(**inputs)
+            kwargs = {k: self.get_record(**v) for k, v in inputs.items()}
+            data = self._call_connector(names[0], **kwargs)
+            names = names[1:]
+        else:
+            manager = (
+                self.student_recorders
+                if from_student else self.teacher_recorders)
+            data = manager.get_recorder(recorder).get_record_data(
+                record_idx, data_idx)
+        side = {
+            k: self.get_record(**v)
+            for k, v in (connector_kwargs or {}).items()
+        }
+        for name in names:
+            data = self._call_connector(name, data, **side)
+        if connector_idx is not None:
+            data = data[connector_idx]
+        return data
+
+    def compute_distill_losses(self) -> Dict[str, Any]:
+        losses = super().compute_distill_losses()
+        self._memo = {}
+        scale = self._warmup_scale()
+        if scale < 1:
+            losses = {k: v * scale for k, v in losses.items()}
+        return losses
+
+    def _warmup_scale(self) -> float:
+        if self.warmup_iters <= 0:
+            return 1.
+        it = MessageHub.get_current_instance().get_info('iter', 0)
+        return min(1., (it + 1) / self.warmup_iters)
+
+    def _check_loss_forward_mappings(self, losses: nn.ModuleDict,
+                                     loss_forward_mappings: Dict[str, Dict],
+                                     student_recorders,
+                                     teacher_recorders) -> None:
+        for loss_name, mappings in loss_forward_mappings.items():
+            if loss_name not in losses:
+                raise KeyError(
+                    f'loss_forward_mappings has {loss_name!r} but '
+                    f'distill_losses does not; keys must match '
+                    f'({sorted(losses.keys())}).')
+            params = inspect.signature(losses[loss_name].forward).parameters
+            for arg, spec in mappings.items():
+                if arg not in params:
+                    raise KeyError(
+                        f'{loss_name}: {type(losses[loss_name]).__name__}.'
+                        f'forward has no argument {arg!r}; it takes '
+                        f'{list(params)}.')
+                self._check_spec(f'{loss_name}.{arg}', spec,
+                                 student_recorders, teacher_recorders)
+
+    def _check_spec(self, where: str, spec: RecordSpec, student_recorders,
+                    teacher_recorders) -> None:
+        for name in self._connector_names(spec.get('connector')):
+            if name not in self.connectors:
+                raise KeyError(f'{where}: connector {name!r} is not defined '
+                               f'in `connectors` ({list(self.connectors)}).')
+        recorder = spec.get('recorder')
+        if recorder is None:
+            if not spec.get('connector') or not spec.get('inputs'):
+                raise KeyError(
+                    f'{where}: a spec needs `recorder` (+ `from_student`) or '
+                    f'a `connector` with `inputs`.')
+        else:
+            if not isinstance(spec.get('from_student'), bool):
+                raise TypeError(f'{where}: `from_student` must be a bool.')
+            manager = (
+                student_recorders
+                if spec['from_student'] else teacher_recorders)
+            if recorder not in manager.recorders:
+                side = 'student' if spec['from_student'] else 'teacher'
+                raise KeyError(
+                    f'{where}: recorder {recorder!r} is not in '
+                    f'{side}_recorders ({list(manager.recorders)}).')
+        for sub in ('inputs', 'connector_kwargs'):
+            for arg, sub_spec in (spec.get(sub) or {}).items():
+                self._check_spec(f'{where}.{sub}.{arg}', sub_spec,
+                                 student_recorders, teacher_recorders)
