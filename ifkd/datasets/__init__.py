@@ -1,0 +1,14 @@
+from .sar_aircraft import SARAircraftDataset
+from .shiprs import ShipRSImageNetDataset
+from .shiprs_classes import SHIPRS_CLASSES, shiprs_classes
+from .voc_parsing import (SAR_AIRCRAFT_CLASSES, VOCFormatError,
+                          load_voc_split, parse_voc_xml, records_to_coco,
+                          voc_split_to_coco)
+from .voc_split_coco import VOCSplitCocoMixin
+
+__all__ = [
+    'SARAircraftDataset', 'ShipRSImageNetDataset', 'VOCSplitCocoMixin',
+    'SAR_AIRCRAFT_CLASSES', 'SHIPRS_CLASSES', 'shiprs_classes',
+    'VOCFormatError', 'parse_voc_xml', 'load_voc_split', 'records_to_coco',
+    'voc_split_to_coco'
+]

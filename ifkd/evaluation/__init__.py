@@ -1,0 +1,3 @@
+from .voc_coco_metric import VOCCocoMetric
+
+__all__ = ['VOCCocoMetric']
