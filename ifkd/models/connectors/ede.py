@@ -4,7 +4,8 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from mmrazor.models.architectures.connectors import BaseConnector
+from mmrazor.models.architectures.connectors.base_connector import \
+    BaseConnector
 from torch import Tensor
 
 from ifkd.registry import MODELS

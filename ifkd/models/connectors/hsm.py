@@ -2,7 +2,8 @@ import math
 from typing import Dict, Optional
 
 import torch
-from mmrazor.models.architectures.connectors import BaseConnector
+from mmrazor.models.architectures.connectors.base_connector import \
+    BaseConnector
 from torch import Tensor
 
 from ifkd.registry import MODELS

@@ -116,11 +116,7 @@ class MobileSAMEncoder:
 
     @torch.no_grad()
     def mask_logits(self, sam_batch: Tensor) -> Tensor:
-        """Prompt-free low-res mask logits of SAM's mask decoder.
-
-        No point, box or mask prompt: the sparse prompt embedding is empty
-        and the dense one is ``no_mask_embed``; the single-mask output is
-        kept.
+        """Prompt-free low-res mask logits: ``decode(embed(sam_batch))``.
 
         Args:
             sam_batch (Tensor): (B, 3, 1024, 1024) from ``to_sam_inputs``.
@@ -128,8 +124,23 @@ class MobileSAMEncoder:
         Returns:
             Tensor: (B, 1, 256, 256) fp32 logits.
         """
-        model = self._on(sam_batch.device).model
-        embeddings = model.image_encoder(sam_batch)
+        return self.decode(self.embed(sam_batch))
+
+    @torch.no_grad()
+    def decode(self, embeddings: Tensor) -> Tensor:
+        """Run SAM's mask decoder without any prompt.
+
+        No point, box or mask prompt: the sparse prompt embedding is empty
+        and the dense one is ``no_mask_embed``; the single-mask output is
+        kept.
+
+        Args:
+            embeddings (Tensor): (B, 256, 64, 64) from :meth:`embed`.
+
+        Returns:
+            Tensor: (B, 1, 256, 256) fp32 logits.
+        """
+        model = self._on(embeddings.device).model
         sparse, dense = model.prompt_encoder(
             points=None, boxes=None, masks=None)
         image_pe = model.prompt_encoder.get_dense_pe()
