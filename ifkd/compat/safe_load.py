@@ -6,6 +6,7 @@ allow-list. mmengine 0.10.7 stores a few in every checkpoint (its
 and ``teacher_ckpt`` fail. Registering exactly those types keeps safe loading
 on: any other pickled object is still refused.
 """
+import pickle
 from typing import List
 
 import numpy as np
@@ -23,9 +24,27 @@ def _numpy_globals() -> List[object]:
     return [_reconstruct, scalar, np.ndarray, np.dtype, *dtype_classes]
 
 
+def history_buffer_getattr(obj: object, name: str) -> object:
+    """``getattr`` restricted to ``HistoryBuffer``'s public methods.
+
+    A pickled ``HistoryBuffer`` carries its statistics table as
+    ``getattr(HistoryBuffer, 'mean')`` calls; the builtin ``getattr`` itself
+    is never allowed.
+    """
+    from mmengine.logging import HistoryBuffer
+    if obj is not HistoryBuffer or name.startswith('_'):
+        raise pickle.UnpicklingError(
+            f'getattr({obj!r}, {name!r}) is not allowed in a checkpoint: only '
+            'HistoryBuffer statistics methods are.')
+    return getattr(HistoryBuffer, name)
+
+
 def _mmengine_globals() -> List[object]:
     from mmengine.logging import HistoryBuffer
-    return [HistoryBuffer]
+    return [
+        HistoryBuffer, (history_buffer_getattr, 'builtins.getattr'),
+        (history_buffer_getattr, '__builtin__.getattr')
+    ]
 
 
 SAFE_GLOBALS: List[object] = []

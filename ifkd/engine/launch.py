@@ -49,7 +49,7 @@ def train(config: str,
           amp: bool = False,
           cfg_options: Optional[dict] = None,
           launcher: str = 'none'):
-    """Train from a config; returns the model after training.
+    """Train from a config; returns the runner after training.
 
     Args:
         resume (str, optional): ``'auto'`` resumes from the latest
@@ -67,7 +67,8 @@ def train(config: str,
         cfg.resume = True
         cfg.load_from = resume
     runner = build_runner(cfg)
-    return runner.train()
+    runner.train()
+    return runner
 
 
 def test(config: str,
