@@ -112,7 +112,8 @@ def load_stats(path: Optional[str] = None) -> dict:
     if tuple(stats['classes']) != SAR_AIRCRAFT_CLASSES:
         raise ValueError(
             f'{path} lists classes {stats["classes"]}, expected '
-            f'{SAR_AIRCRAFT_CLASSES}; regenerate it with sar_aircraft_stats.py')
+            f'{SAR_AIRCRAFT_CLASSES}; regenerate it with '
+            f'sar_aircraft_stats.py')
     return stats
 
 
@@ -192,7 +193,7 @@ def render_target(shape: AircraftShape, box_wh: Tuple[float, float],
     inner = np.maximum(want - 2 * sigma, 2.0)
     xy = (xy - xy.min(0)) * (inner / np.maximum(ext, 1e-6))
     pad = int(math.ceil(3 * sigma)) + 1
-    h, w = int(math.ceil(inner[1])) + 2 * pad, int(math.ceil(inner[0])) + 2 * pad
+    w, h = (int(math.ceil(v)) + 2 * pad for v in inner)
     xy = xy + pad
     # Sum of separable Gaussian blobs, as one (h, N) @ (N, w) product.
     gx = np.exp(-(np.arange(w)[None] - xy[:, :1])**2 / (2 * sigma**2))
@@ -208,8 +209,7 @@ def clutter(size: int, rng: np.random.Generator) -> np.ndarray:
     """Smooth background reflectivity (tarmac, grass) in gray levels."""
     coarse = rng.uniform(0.5, 1.5, (6, 6)).astype(np.float32)
     field = np.asarray(
-        Image.fromarray(coarse).resize((size, size),
-                                                 Image.BICUBIC))
+        Image.fromarray(coarse).resize((size, size), Image.BICUBIC))
     return rng.uniform(12, 28) * np.clip(field, 0.3, None)
 
 

@@ -111,7 +111,8 @@ def test_level_switch_converter(tmp_path, monkeypatch, level):
         str(level), '--out-dir', str(tmp_path / 'out')
     ])
     tool.main()
-    coco = json.load(open(tmp_path / 'out' / f'shiprs_train_level{level}.json'))
+    coco = json.load(
+        open(tmp_path / 'out' / f'shiprs_train_level{level}.json'))
     names = shiprs_classes(level)
     assert [c['name'] for c in coco['categories']] == list(names)
     assert [c['id'] for c in coco['categories']] == list(

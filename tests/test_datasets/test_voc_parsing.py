@@ -65,8 +65,8 @@ def test_converter_matches_real_xml(tmp_path, monkeypatch, split):
         range(1, len(ref) + 1))
     n_boxes = 0
     for img, (fname, w, h, objs) in zip(coco['images'], ref):
-        assert (img['file_name'], img['width'], img['height']) == (fname, w,
-                                                                     h)
+        assert img['file_name'] == fname
+        assert (img['width'], img['height']) == (w, h)
         anns = [a for a in coco['annotations'] if a['image_id'] == img['id']]
         assert len(anns) == len(objs)
         for ann, (name, (x1, y1, x2, y2)) in zip(anns, objs):
@@ -204,4 +204,3 @@ def test_parse_real_file_directly():
     assert (rec['width'], rec['height']) == (800, 800)
     assert rec['objects'][0] == dict(
         name='Boeing787', bbox=[76, 217, 163, 311], difficult=0)
-

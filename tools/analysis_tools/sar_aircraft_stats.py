@@ -157,7 +157,9 @@ def parse_args():
         help='combined annotations XML (<annotations><annotation>...) or an '
         'Annotations/ folder of per-image XML files')
     parser.add_argument(
-        '--out', default=DEFAULT_OUT, help='output json (default: %(default)s)')
+        '--out',
+        default=DEFAULT_OUT,
+        help='output json (default: %(default)s)')
     return parser.parse_args()
 
 

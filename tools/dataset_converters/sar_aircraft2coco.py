@@ -4,8 +4,9 @@ Not needed for training: ``SARAircraftDataset`` and ``VOCCocoMetric`` read
 the VOC split files directly. Use this to get json files for other tools.
 
 Example:
-    python tools/dataset_converters/sar_aircraft2coco.py data/SAR-AIRcraft-1.0 \
-        --splits train test --out-dir data/SAR-AIRcraft-1.0/coco
+    python tools/dataset_converters/sar_aircraft2coco.py \
+        data/SAR-AIRcraft-1.0 --splits train test \
+        --out-dir data/SAR-AIRcraft-1.0/coco
 """
 import argparse
 import json

@@ -37,7 +37,8 @@ def parse_args():
     parser.add_argument(
         '--stats',
         default=None,
-        help='statistics json (default: ifkd/datasets/sar_aircraft_stats.json)')
+        help='statistics json (default: the packaged '
+        'ifkd/datasets/sar_aircraft_stats.json)')
     return parser.parse_args()
 
 
