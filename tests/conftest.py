@@ -31,7 +31,6 @@ def tiny_options(data_root: str, epochs: int = 1) -> dict:
         'default_hooks.logger.interval': 1,
         'default_hooks.checkpoint.max_keep_ckpts': -1,
         'param_scheduler.0.end': 2,
-        'visualizer.vis_backends': [dict(type='LocalVisBackend')],
     }
     for loader in ('train', 'val', 'test'):
         opts[f'{loader}_dataloader.dataset.data_root'] = root
