@@ -12,3 +12,5 @@ model = dict(
             type='Pretrained',
             checkpoint='open-mmlab://mmdet/mobilenet_v2')),
     neck=dict(in_channels=[24, 32, 96, 320]))
+# MobileNetV2's final 1x1 conv is computed but not fed to the FPN.
+find_unused_parameters = True

@@ -9,3 +9,5 @@ model = dict(
         norm_cfg=dict(type='BN', requires_grad=True),
         init_cfg=None),
     neck=dict(in_channels=[32, 96, 320], start_level=0))
+# MobileNetV2's final 1x1 conv is computed but not fed to the FPN.
+find_unused_parameters = True

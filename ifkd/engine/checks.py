@@ -5,16 +5,6 @@ from typing import Iterator, Optional, Tuple
 from mmengine.config import Config
 
 
-def _walk(obj, path: str = '') -> Iterator[Tuple[str, dict]]:
-    if isinstance(obj, dict):
-        yield path, obj
-        for k, v in obj.items():
-            yield from _walk(v, f'{path}.{k}' if path else str(k))
-    elif isinstance(obj, (list, tuple)):
-        for i, v in enumerate(obj):
-            yield from _walk(v, f'{path}[{i}]')
-
-
 def model_num_classes(model_cfg: dict) -> Optional[int]:
     """``num_classes`` of a detector config dict, if it has one."""
     roi = model_cfg.get('roi_head') or {}
@@ -70,22 +60,6 @@ def check_num_classes(cfg: Config) -> None:
                 'roi_head.bbox_head) or the dataset metainfo classes.')
 
 
-def check_connector_files(cfg: Config) -> None:
-    """Files a connector needs (the MobileSAM checkpoint) must exist now."""
-    import os.path as osp
-    for path, node in _walk(cfg.get('model', {})):
-        ckpt = node.get('sam_checkpoint') if 'type' in node else None
-        if 'sam_checkpoint' in node and (not ckpt or not osp.isfile(ckpt)):
-            raise FileNotFoundError(
-                f'MobileSAM checkpoint not found: {path}.sam_checkpoint='
-                f'{ckpt!r}. EDE needs the MobileSAM vit_t weights '
-                '(mobile_sam.pt from the MobileSAM project, weights/'
-                'mobile_sam.pt); download it once and set sam_checkpoint '
-                "(e.g. --cfg-options sam_checkpoint=...). Nothing is "
-                'downloaded at run time.')
-
-
 def check_config(cfg: Config) -> None:
     """All static checks; raise on the first problem found."""
     check_num_classes(cfg)
-    check_connector_files(cfg)

@@ -27,11 +27,12 @@ def test_feat_loss_hand_values():
     loss = IFKDFeatLoss()(s, t, torch.tensor(MASK))
     assert loss.item() == pytest.approx(0.06 * (0.5 * 5 + 2 * 9) / 2.5)
     loss.backward()
-    assert t.grad is None
-    # d/dS = w * 2 M (S - T) / sum(M)
+    # d/dS = w * 2 M (S - T) / sum(M); the target gets the opposite, so
+    # FDR's filter behind it can learn.
     expected = 0.06 * 2 * torch.tensor(
         [[[[0.5 * 1, 2.0 * 0]], [[0.5 * 2, 2.0 * 3]]]]) / 2.5
     torch.testing.assert_close(s.grad, expected)
+    torch.testing.assert_close(t.grad, -expected)
 
 
 def test_feat_loss_normalises_by_mask_sum_over_batch():

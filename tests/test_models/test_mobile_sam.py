@@ -89,12 +89,12 @@ def test_missing_checkpoint_fails_early_and_clearly(bad, tmp_path):
     with pytest.raises(FileNotFoundError) as info:
         MobileSAMEncoder.build(bad)
     msg = str(info.value)
-    assert 'ede.sam_checkpoint' in msg and 'weights/mobile_sam.pt' in msg
+    assert 'model.distiller.sam_checkpoint' in msg and 'weights/mobile_sam.pt' in msg
     assert 'nothing is downloaded' in msg
 
 
 def test_wrong_file_is_reported(tmp_path):
     path = tmp_path / 'not_sam.pt'
     torch.save({'weight': torch.zeros(1)}, path)
-    with pytest.raises(RuntimeError, match='ede.sam_checkpoint'):
+    with pytest.raises(RuntimeError, match='model.distiller.sam_checkpoint'):
         MobileSAMEncoder.build(str(path))

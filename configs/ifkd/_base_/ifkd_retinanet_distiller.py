@@ -1,7 +1,7 @@
 # IFKD on the five FPN levels of a RetinaNet teacher/student pair
 # (paper Sec. 3, Eq. 1-14). Per level l:
 #   target_l  = FDR_l(EDE_l(F_t,l), M_FRS(teacher cls logits_l))
-#   student_l = SingleConv_l(F_s,l)                       (phi_adapt)
+#   student_l = Conv3x3_l(F_s,l)                          (phi_adapt)
 #   M_HSM,l   = HSM(target_l, student_l)
 #   L_feat,l  = alpha * MSE(student_l, target_l; M_HSM,l)  (Eq. 12)
 #   L_head,l  = beta  * BCE(s_cls_l, sigmoid(t_cls_l); M_HSM,l)  (Eq. 13)
@@ -41,21 +41,23 @@ hsm_mask = [
 distiller = dict(
     type='ifkd.IFKDDistiller',
     sam_checkpoint=sam_checkpoint,
-    sam_source='embedding',
     student_recorders=dict(
-        s_neck=dict(type='ModuleOutputs', source='neck'),
-        s_cls=dict(type='ModuleOutputs', source=cls_source)),
+        s_neck=dict(type='mmrazor.ModuleOutputs', source='neck'),
+        s_cls=dict(type='mmrazor.ModuleOutputs', source=cls_source)),
     teacher_recorders=dict(
-        t_neck=dict(type='ModuleOutputs', source='neck'),
-        t_cls=dict(type='ModuleOutputs', source=cls_source)),
+        t_neck=dict(type='mmrazor.ModuleOutputs', source='neck'),
+        t_cls=dict(type='mmrazor.ModuleOutputs', source=cls_source)),
     connectors=dict(
         frs=dict(type='ifkd.FRSMaskConnector'),
         hsm=dict(type='ifkd.HSMConnector', curvature=1.0),
         **{
             f's_adapt{i}': dict(
-                type='mmrazor.SingleConvConnector',
+                type='mmrazor.ConvModuleConnector',
                 in_channel=neck_channels,
-                out_channel=neck_channels)
+                out_channel=neck_channels,
+                kernel_size=3,
+                padding=1,
+                act_cfg=None)
             for i in range(num_levels)
         },
         **{

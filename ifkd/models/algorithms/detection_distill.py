@@ -29,7 +29,7 @@ def load_model_cfg(cfg: Union[dict, BaseModel]) -> Union[dict, BaseModel]:
         model_cfg.merge_from_dict(
             {f'model.{k}': v
              for k, v in cfg['cfg_options'].items()})
-    return model_cfg.model.to_dict()
+    return model_cfg.model
 
 
 @MODELS.register_module()

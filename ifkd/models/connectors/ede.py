@@ -72,8 +72,19 @@ class EDEConnector(BaseConnector):
         if source == 'embedding' and embed_channels != in_channels:
             self.adapter = nn.Conv2d(embed_channels, in_channels, 1)
 
-    def forward(self, feature: Tensor, **kwargs) -> Tensor:
-        """Perturb ``feature``; see :meth:`forward_train`."""
+    def forward(self, feature: Tensor, context=None, **kwargs) -> Tensor:
+        """Perturb ``feature``; see :meth:`forward_train`.
+
+        Inside :class:`IFKDDistiller` the SAM output and the batch geometry
+        come from the step's ``context`` (MobileSAM runs once per batch).
+        """
+        if context is not None:
+            sam_out, sam_valid_hw = context.sam_output(self.source)
+            kwargs = dict(
+                sam_out=sam_out,
+                sam_valid_hw=sam_valid_hw,
+                img_shapes=context.img_shapes,
+                batch_input_shape=context.batch_input_shape)
         return self.forward_train(feature, **kwargs)
 
     def perturbation(self, sam_out: Tensor,

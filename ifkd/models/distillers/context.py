@@ -1,5 +1,6 @@
 """Per-step batch context shared by the connectors of one distillation step."""
-from typing import Any, Callable, Dict, Hashable, List, Optional, Sequence
+from typing import (Any, Callable, Dict, Hashable, List, Optional, Sequence,
+                    Tuple)
 
 import torch
 from torch import Tensor
@@ -15,7 +16,10 @@ class DistillContext:
         data_samples (list): The batch's data samples.
         mean (Sequence[float]): The detector's normalisation mean.
         std (Sequence[float]): The detector's normalisation std.
-        bgr_to_rgb (bool): Whether the detector converted BGR to RGB.
+        input_is_rgb (bool): Whether ``inputs`` are RGB (the detector's
+            preprocessor converted the loaded BGR images).
+        sam_fn (callable, optional): ``sam_fn(context, source)`` computing
+            MobileSAM's output for this batch; see :meth:`sam_output`.
     """
 
     def __init__(self,
@@ -23,12 +27,14 @@ class DistillContext:
                  data_samples: Optional[List[Any]] = None,
                  mean: Sequence[float] = (0., 0., 0.),
                  std: Sequence[float] = (1., 1., 1.),
-                 bgr_to_rgb: bool = False) -> None:
+                 input_is_rgb: bool = False,
+                 sam_fn: Optional[Callable] = None) -> None:
         self.inputs = inputs
         self.data_samples = data_samples or []
         self.mean = mean
         self.std = std
-        self.bgr_to_rgb = bgr_to_rgb
+        self.input_is_rgb = input_is_rgb
+        self.sam_fn = sam_fn
         self._memo: Dict[Hashable, Any] = {}
 
     @property
@@ -48,9 +54,21 @@ class DistillContext:
             self._memo[key] = fn()
         return self._memo[key]
 
+    def sam_output(self, source: str) -> Tuple[Tensor, List[tuple]]:
+        """MobileSAM's ``source`` output for the batch and each image's valid
+        (h, w) in SAM's input, computed once per step."""
+        if self.sam_fn is None:
+            raise RuntimeError(
+                'EDE needs MobileSAM: set the distiller\'s sam_checkpoint.')
+        return self.memoize(('sam', source), lambda: self.sam_fn(self, source))
+
     @classmethod
-    def from_preprocessor(cls, inputs: Tensor, data_samples: List[Any],
-                          preprocessor: torch.nn.Module) -> 'DistillContext':
+    def from_preprocessor(cls,
+                          inputs: Tensor,
+                          data_samples: List[Any],
+                          preprocessor: torch.nn.Module,
+                          sam_fn: Optional[Callable] = None
+                          ) -> 'DistillContext':
         """Build from an mmdet ``DetDataPreprocessor``'s settings."""
         mean = getattr(preprocessor, 'mean', None)
         std = getattr(preprocessor, 'std', None)
@@ -62,5 +80,6 @@ class DistillContext:
                   [0.] * channels),
             std=(std.flatten().tolist() if std is not None else
                  [1.] * channels),
-            bgr_to_rgb=bool(
-                getattr(preprocessor, '_channel_conversion', False)))
+            input_is_rgb=bool(
+                getattr(preprocessor, '_channel_conversion', False)),
+            sam_fn=sam_fn)

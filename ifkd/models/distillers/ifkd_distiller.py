@@ -7,6 +7,8 @@ from mmrazor.models.distillers import ConfigurableDistiller
 from torch import nn
 
 from ifkd.registry import MODELS
+from ..connectors import EDEConnector
+from ..utils import MobileSAMEncoder, to_sam_inputs
 from .context import DistillContext
 
 RecordSpec = Dict[str, Any]
@@ -23,7 +25,7 @@ class IFKDDistiller(ConfigurableDistiller):
 
     * ``connector`` as a list of names, applied in order (e.g. EDE then FDR);
     * ``connector_kwargs``: ``dict(arg=<spec>)`` side inputs for the
-      connectors whose ``forward`` takes ``arg`` (e.g. FDR's ``frs_logits``);
+      connectors whose ``forward`` takes ``arg`` (e.g. FDR's ``frs_mask``);
     * a recorder-less node ``dict(connector=name, inputs=dict(arg=<spec>))``
       calling ``connector(**inputs)`` (e.g. HSM on a target and a student).
 
@@ -32,21 +34,44 @@ class IFKDDistiller(ConfigurableDistiller):
     a mask shared by the feature and the head loss is computed once.
 
     Args:
+        sam_checkpoint (str, optional): MobileSAM ``vit_t`` weights
+            (``mobile_sam.pt``), required when an ``EDEConnector`` is used.
+            MobileSAM is built once per process and kept out of checkpoints.
         warmup_iters (int): Linearly ramp every distillation loss from 0 to
             its full weight over this many iterations. 0 disables it.
         **kwargs: See ``ConfigurableDistiller``.
     """
 
-    def __init__(self, warmup_iters: int = 0, **kwargs) -> None:
+    def __init__(self,
+                 sam_checkpoint: Optional[str] = None,
+                 warmup_iters: int = 0,
+                 **kwargs) -> None:
         self.warmup_iters = warmup_iters
         self._memo: Dict[str, Any] = {}
         self.context: Optional[DistillContext] = None
         super().__init__(**kwargs)
+        self.sam_checkpoint = sam_checkpoint
+        self._sam = None
+        if any(isinstance(c, EDEConnector) for c in self.connectors.values()):
+            # Fails now, with the fix in the message, if the file is missing.
+            self._sam = MobileSAMEncoder.build(sam_checkpoint)
 
     def set_context(self, context: Optional[DistillContext]) -> None:
         """Start a new step: set its batch context and clear the memo."""
+        if context is not None and self._sam is not None:
+            context.sam_fn = self._sam_output
         self.context = context
         self._memo = {}
+
+    def _sam_output(self, context: DistillContext, source: str):
+        sam_batch, valid_hw = to_sam_inputs(
+            context.inputs, context.img_shapes, context.mean, context.std,
+            bgr_to_rgb=not context.input_is_rgb)
+        encoder = self._sam
+        out = (
+            encoder.embed(sam_batch)
+            if source == 'embedding' else encoder.mask_logits(sam_batch))
+        return out, valid_hw
 
     def _connector_names(self, connector: Union[None, str, List[str]]):
         if connector is None:

@@ -32,8 +32,10 @@ class IFKDFeatLoss(nn.Module):
 
     <https://doi.org/10.1145/3664647.3681684>`_ (IFKD, Eq. 12), one FPN level:
     ``loss_weight * sum_{b,c,h,w} M (S - T)^2 / sum_{b,h,w} M``, normalised
-    by the mask sum as in FRS (Du et al., 2021). Computed in fp32; the
-    teacher and the mask are detached.
+    by the mask sum as in FRS (Du et al., 2021). Computed in fp32; the mask
+    is detached. The target is not: the teacher runs without grad, so the
+    only parameters behind it are FDR's learnable filter (and EDE's channel
+    adapter, if any), which learn through this loss as in the paper.
 
     Args:
         loss_weight (float): Weight of the loss (alpha of Eq. 14). Defaults
@@ -62,7 +64,7 @@ class IFKDFeatLoss(nn.Module):
         assert preds_S.shape == preds_T.shape, \
             f'shape mismatch: {preds_S.shape} vs {preds_T.shape}'
         with torch.autocast(preds_S.device.type, enabled=False):
-            diff = preds_S.float() - preds_T.detach().float()
+            diff = preds_S.float() - preds_T.float()
             return self.loss_weight * _masked_mean(diff.pow(2), mask)
 
 

@@ -11,7 +11,7 @@ from typing import Dict, Optional, Tuple, Union
 import torch
 from torch import Tensor
 
-CONFIG_FIELD = 'ede.sam_checkpoint'
+CONFIG_FIELD = 'model.distiller.sam_checkpoint'
 WEIGHTS_HINT = (
     "Download MobileSAM's `weights/mobile_sam.pt` from the MobileSAM project "
     '(https://github.com/ChaoningZhang/MobileSAM) and set '
@@ -76,7 +76,7 @@ class MobileSAMEncoder:
 
         Args:
             checkpoint (str): Path of MobileSAM's ``mobile_sam.pt``
-                (config field ``ede.sam_checkpoint``).
+                (config field ``model.distiller.sam_checkpoint``).
             device (str | torch.device): Device to hold the network.
                 Defaults to 'cpu'.
 
