@@ -6,3 +6,7 @@ from .hsm import HSMConnector
 __all__ = [
     'EDEConnector', 'FDRConnector', 'FRSMaskConnector', 'HSMConnector'
 ]
+from .gt_masks import (ARSDMaskConnector, FGDMaskConnector,  # noqa: E402
+                       InsDistMaskConnector)
+
+__all__ += ['ARSDMaskConnector', 'FGDMaskConnector', 'InsDistMaskConnector']

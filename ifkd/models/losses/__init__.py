@@ -1,3 +1,8 @@
 from .ifkd_losses import IFKDFeatLoss, IFKDHeadLoss
 
 __all__ = ['IFKDFeatLoss', 'IFKDHeadLoss']
+from .arsd_loss import ARSDLoss  # noqa: E402
+from .fgd_loss import FGDLoss  # noqa: E402
+from .insdist_loss import InsDistLoss  # noqa: E402
+
+__all__ += ['ARSDLoss', 'FGDLoss', 'InsDistLoss']
