@@ -1,0 +1,165 @@
+"""IFKDDistiller's record specs (chains, side inputs, shared nodes), its
+checks and warm-up, and gradient isolation inside DetectionDistill."""
+import pytest
+import torch
+from mmengine.logging import MessageHub
+from torch import nn
+
+from ifkd.models.distillers import DistillContext, IFKDDistiller
+from ifkd.registry import MODELS
+
+
+@MODELS.register_module(force=True)
+class _Scale(nn.Module):
+    """Test connector: feature * factor (+ bias side input), counting calls."""
+
+    def __init__(self, factor=2.0):
+        super().__init__()
+        self.factor = factor
+        self.calls = 0
+
+    def forward(self, feature, bias=None):
+        self.calls += 1
+        return feature * self.factor + (0 if bias is None else bias)
+
+
+@MODELS.register_module(force=True)
+class _Diff(nn.Module):
+    """Test node: |a - b| per location, counting calls."""
+
+    def __init__(self):
+        super().__init__()
+        self.calls = 0
+
+    def forward(self, a, b, context=None):
+        self.calls += 1
+        self.seen_context = context
+        return (a - b).abs().sum(1, keepdim=True)
+
+
+@MODELS.register_module(force=True)
+class _WeightedSum(nn.Module):
+
+    def forward(self, preds_S, preds_T, mask=None):
+        m = 1 if mask is None else mask
+        return ((preds_S - preds_T) * m).sum()
+
+
+class _Net(nn.Module):
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(1, 1, 1, bias=False)
+
+    def forward(self, x):
+        return self.conv(x)
+
+
+def _build(**kwargs):
+    s_spec = dict(recorder='f', from_student=True, connector='s2')
+    t_spec = dict(
+        recorder='f',
+        from_student=False,
+        connector=['t2', 't3'],
+        connector_kwargs=dict(bias=dict(recorder='f', from_student=True)))
+    mask = dict(connector='diff', inputs=dict(a=s_spec, b=t_spec))
+    distiller = IFKDDistiller(
+        student_recorders=dict(f=dict(type='ModuleOutputs', source='conv')),
+        teacher_recorders=dict(f=dict(type='ModuleOutputs', source='conv')),
+        connectors=dict(
+            s2=dict(type='ifkd._Scale', factor=2.0),
+            t2=dict(type='ifkd._Scale', factor=2.0),
+            t3=dict(type='ifkd._Scale', factor=3.0),
+            diff=dict(type='ifkd._Diff')),
+        distill_losses=dict(
+            loss_a=dict(type='ifkd._WeightedSum'),
+            loss_b=dict(type='ifkd._WeightedSum')),
+        loss_forward_mappings=dict(
+            loss_a=dict(preds_S=s_spec, preds_T=t_spec, mask=mask),
+            loss_b=dict(preds_S=s_spec, preds_T=t_spec, mask=mask)),
+        **kwargs)
+    student, teacher = _Net(), _Net()
+    nn.init.constant_(student.conv.weight, 1.0)
+    nn.init.constant_(teacher.conv.weight, 0.5)
+    distiller.prepare_from_student(student)
+    distiller.prepare_from_teacher(teacher)
+    return distiller, student, teacher
+
+
+def _step(distiller, student, teacher, x):
+    with distiller.teacher_recorders:
+        teacher(x)
+    with distiller.student_recorders:
+        student(x)
+    ctx = DistillContext(x)
+    distiller.set_context(ctx)
+    return distiller.compute_distill_losses(), ctx
+
+
+def test_chains_side_inputs_and_shared_nodes_by_hand():
+    distiller, student, teacher = _build()
+    x = torch.tensor([[[[1.0, -2.0]]]])
+    losses, ctx = _step(distiller, student, teacher, x)
+    s = 2 * x  # s2(student = x)
+    t = (2 * (0.5 * x) + x) * 3 + x  # t3(t2(teacher, bias), bias)
+    mask = (s - t).abs()
+    expected = ((s - t) * mask).sum()
+    assert torch.allclose(losses['loss_a'], expected)
+    assert torch.allclose(losses['loss_b'], expected)
+    # each distinct spec is evaluated once per step, shared by both losses
+    c = distiller.connectors
+    assert (c['s2'].calls, c['t2'].calls, c['t3'].calls,
+            c['diff'].calls) == (1, 1, 1, 1)
+    assert c['diff'].seen_context is ctx
+    # a new step recomputes
+    _step(distiller, student, teacher, x)
+    assert c['diff'].calls == 2
+
+
+def test_warmup_scales_losses_linearly():
+    distiller, student, teacher = _build(warmup_iters=4)
+    x = torch.tensor([[[[1.0, -2.0]]]])
+    hub = MessageHub.get_current_instance()
+    full = None
+    for it, frac in ((0, 0.25), (1, 0.5), (3, 1.0), (10, 1.0)):
+        hub.update_info('iter', it)
+        losses, _ = _step(distiller, student, teacher, x)
+        if full is None:
+            full = losses['loss_a'] / frac
+        assert torch.allclose(losses['loss_a'], full * frac)
+    hub.update_info('iter', 0)
+
+
+@pytest.mark.parametrize('bad, match', [
+    (dict(recorder='nope', from_student=True), 'not in student_recorders'),
+    (dict(recorder='f', from_student=True, connector='nope'),
+     "connector 'nope' is not defined"),
+    (dict(recorder='f', from_student='yes'), 'must be a bool'),
+    (dict(connector='diff'), 'needs `recorder`'),
+])
+def test_bad_specs_fail_at_build(bad, match):
+    with pytest.raises((KeyError, TypeError), match=match):
+        IFKDDistiller(
+            student_recorders=dict(
+                f=dict(type='ModuleOutputs', source='conv')),
+            connectors=dict(diff=dict(type='ifkd._Diff')),
+            distill_losses=dict(loss_a=dict(type='ifkd._WeightedSum')),
+            loss_forward_mappings=dict(
+                loss_a=dict(preds_S=bad, preds_T=bad)))
+
+
+def test_unknown_loss_argument_fails_at_build():
+    with pytest.raises(KeyError, match="no argument 'feat'"):
+        IFKDDistiller(
+            student_recorders=dict(
+                f=dict(type='ModuleOutputs', source='conv')),
+            distill_losses=dict(loss_a=dict(type='ifkd._WeightedSum')),
+            loss_forward_mappings=dict(
+                loss_a=dict(feat=dict(recorder='f', from_student=True))))
+
+
+def test_missing_sam_checkpoint_with_ede(tmp_path):
+    with pytest.raises(FileNotFoundError, match='sam_checkpoint'):
+        IFKDDistiller(
+            sam_checkpoint=str(tmp_path / 'missing.pt'),
+            connectors=dict(ede=dict(type='ifkd.EDEConnector')))
