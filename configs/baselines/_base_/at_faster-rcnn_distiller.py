@@ -1,0 +1,2 @@
+# AT for a Faster R-CNN pair: the same five FPN levels (P2-P6).
+_base_ = './at_retinanet_distiller.py'
