@@ -1,7 +1,7 @@
 _base_ = [
     '../_base_/models/retinanet_r50_fpn.py',
     '../_base_/datasets/synthetic_sar_aircraft_detection.py',
-    '../_base_/schedules/schedule_1x.py', '../_base_/default_runtime.py'
+    '../_base_/schedules/schedule_1x_synthetic.py', '../_base_/default_runtime.py'
 ]
 # The synthetic set runs offline: no ImageNet weights.
 model = dict(

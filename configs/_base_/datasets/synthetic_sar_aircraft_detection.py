@@ -39,3 +39,4 @@ val_dataloader = dict(
 test_dataloader = val_dataloader
 val_evaluator = dict(data_root=data_root)
 test_evaluator = val_evaluator
+
