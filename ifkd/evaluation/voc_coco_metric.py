@@ -65,7 +65,17 @@ class VOCCocoMetric(CocoMetric):
 
     def compute_metrics(self, results: list) -> dict:
         self._build_voc_api()
-        return super().compute_metrics(results)
+        metrics = super().compute_metrics(results)
+        if not metrics and not self.format_only:
+            # CocoMetric returns nothing when the model detected nothing;
+            # that is an AP of 0, and the metric keys must still exist.
+            metrics = {
+                f'{m}_{k}': 0.0
+                for m in self.metrics
+                for k in ('mAP', 'mAP_50', 'mAP_75', 'mAP_s', 'mAP_m',
+                          'mAP_l')
+            }
+        return metrics
 
     def _build_voc_api(self) -> None:
         if self.voc_split is None or self._coco_api is not None:

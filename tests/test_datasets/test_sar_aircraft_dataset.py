@@ -134,3 +134,23 @@ def test_metric_fails_early():
         data_root=SAMPLE, ann_file='ImageSets/Main/test.txt')
     with pytest.raises(RuntimeError, match=r'metric.dataset_meta = '):
         metric.process({}, [])
+
+
+@needs_sample
+def test_metric_reports_zero_ap_when_nothing_is_detected():
+    ds = SARAircraftDataset(
+        data_root=SAMPLE + '/', ann_file='ImageSets/Main/test.txt',
+        test_mode=True, pipeline=[])
+    metric = VOCCocoMetric(data_root=SAMPLE, ann_file='ImageSets/Main/test.txt')
+    metric.dataset_meta = ds.metainfo
+    samples = []
+    for info in ds:
+        samples.append(dict(
+            img_id=info['img_id'], ori_shape=(info['height'], info['width']),
+            pred_instances=dict(bboxes=torch.zeros(0, 4),
+                                scores=torch.zeros(0),
+                                labels=torch.zeros(0, dtype=torch.long))))
+    metric.process({}, samples)
+    out = metric.evaluate(len(samples))
+    assert out['coco/bbox_mAP'] == 0.0 and out['coco/bbox_mAP_50'] == 0.0
+    assert np.isfinite(out['coco/bbox_mAP_75'])
