@@ -1,3 +1,4 @@
+from . import hooks  # noqa: F401  (registers SAMCacheHook)
 from .checks import check_config
 from .export import export_student
 

@@ -41,6 +41,10 @@ hsm_mask = [
 distiller = dict(
     type='ifkd.IFKDDistiller',
     sam_checkpoint=sam_checkpoint,
+    # MobileSAM outputs cached on disk, keyed by image/flip/size/checkpoint;
+    # build ahead with tools/misc/build_sam_cache.py. SAMCacheHook disables
+    # it for pipelines it cannot key (random crops, photometric, Mosaic, ...).
+    sam_cache=dict(dir='work_dirs/sam_cache'),
     student_recorders=dict(
         s_neck=dict(type='mmrazor.ModuleOutputs', source='neck'),
         s_cls=dict(type='mmrazor.ModuleOutputs', source=cls_source)),
@@ -100,3 +104,5 @@ distiller = dict(
                 mask=hsm_mask[i])
             for i in range(num_levels)
         }))
+
+custom_hooks = [dict(type='ifkd.SAMCacheHook')]

@@ -1,5 +1,6 @@
 import inspect
 import json
+import os.path as osp
 from typing import Any, Dict, List, Optional, Union
 
 from mmengine.logging import MessageHub
@@ -8,7 +9,8 @@ from torch import nn
 
 from ifkd.registry import MODELS
 from ..connectors import EDEConnector
-from ..utils import MobileSAMEncoder, to_sam_inputs
+from ..utils import MobileSAMEncoder
+from ..utils.sam_cache import SAMEmbeddingCache, cached_sam_output
 from .context import DistillContext
 
 RecordSpec = Dict[str, Any]
@@ -39,12 +41,18 @@ class IFKDDistiller(ConfigurableDistiller):
             MobileSAM is built once per process and kept out of checkpoints.
         warmup_iters (int): Linearly ramp every distillation loss from 0 to
             its full weight over this many iterations. 0 disables it.
+        sam_cache (dict, optional): ``dict(dir=...)`` caches MobileSAM's
+            outputs on disk (see ``SAMEmbeddingCache``); ``dir`` gets one
+            sub-directory per source if EDE connectors use several.
+            ``SAMCacheHook`` turns it off for pipelines it cannot key.
+            Defaults to None (no cache).
         **kwargs: See ``ConfigurableDistiller``.
     """
 
     def __init__(self,
                  sam_checkpoint: Optional[str] = None,
                  warmup_iters: int = 0,
+                 sam_cache: Optional[dict] = None,
                  **kwargs) -> None:
         self.warmup_iters = warmup_iters
         self._memo: Dict[str, Any] = {}
@@ -52,9 +60,25 @@ class IFKDDistiller(ConfigurableDistiller):
         super().__init__(**kwargs)
         self.sam_checkpoint = sam_checkpoint
         self._sam = None
-        if any(isinstance(c, EDEConnector) for c in self.connectors.values()):
+        # One cache per EDE source; SAMCacheHook toggles their `enabled`.
+        self.sam_caches: Dict[str, SAMEmbeddingCache] = {}
+        sources = sorted({
+            c.source
+            for c in self.connectors.values() if isinstance(c, EDEConnector)
+        })
+        if sources:
             # Fails now, with the fix in the message, if the file is missing.
             self._sam = MobileSAMEncoder.build(sam_checkpoint)
+        if sources and sam_cache:
+            root = sam_cache['dir']
+            self.sam_caches = {
+                s: SAMEmbeddingCache(
+                    root if len(sources) == 1 else osp.join(root, s),
+                    self._sam.checkpoint, s,
+                    **{k: v
+                       for k, v in sam_cache.items() if k != 'dir'})
+                for s in sources
+            }
 
     def set_context(self, context: Optional[DistillContext]) -> None:
         """Start a new step: set its batch context and clear the memo."""
@@ -64,14 +88,8 @@ class IFKDDistiller(ConfigurableDistiller):
         self._memo = {}
 
     def _sam_output(self, context: DistillContext, source: str):
-        sam_batch, valid_hw = to_sam_inputs(
-            context.inputs, context.img_shapes, context.mean, context.std,
-            bgr_to_rgb=not context.input_is_rgb)
-        encoder = self._sam
-        out = (
-            encoder.embed(sam_batch)
-            if source == 'embedding' else encoder.mask_logits(sam_batch))
-        return out, valid_hw
+        return cached_sam_output(self._sam, source, context,
+                                 self.sam_caches.get(source))
 
     def _connector_names(self, connector: Union[None, str, List[str]]):
         if connector is None:

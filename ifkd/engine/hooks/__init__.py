@@ -1,0 +1,3 @@
+from .sam_cache_hook import SAMCacheHook
+
+__all__ = ['SAMCacheHook']

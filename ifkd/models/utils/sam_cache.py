@@ -1,0 +1,341 @@
+"""On-disk cache of MobileSAM's outputs for IFKD's EDE module.
+
+MobileSAM costs seconds per image on a CPU and tens of milliseconds on a
+GPU, while a detector step at remote-sensing sizes costs about as much: with
+a deterministic train pipeline every epoch recomputes the same outputs. This
+cache computes each image's output once and serves it from disk afterwards.
+"""
+import hashlib
+import io
+import json
+import os
+import os.path as osp
+import shutil
+import tempfile
+import warnings
+from typing import (Any, Callable, Dict, List, Optional, Sequence, Tuple)
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from .sam_inputs import embed_valid_hw, sam_resize_shape, to_sam_inputs
+
+FORMAT_VERSION = 1
+# (channels, side) of MobileSAM's output per EDE source.
+SAM_OUT_SHAPE = {'embedding': (256, 64), 'mask': (1, 256)}
+# sigmoid(logit(q)) == q for the 256 levels; the ends are moved half a step
+# inwards so that the logits stay finite.
+_LEVELS = torch.arange(256, dtype=torch.float64).div(255).clamp(
+    0.5 / 255, 1 - 0.5 / 255)
+_LOGIT_LUT = torch.logit(_LEVELS).float()
+
+# Transforms that are deterministic given (image file, flip, img_shape): the
+# cache key captures everything they change about what SAM sees.
+CACHEABLE_TRANSFORMS = frozenset({
+    'LoadImageFromFile', 'LoadImageFromNDArray', 'LoadAnnotations',
+    'LoadEmptyAnnotations', 'Resize', 'FixShapeResize', 'RandomFlip', 'Pad',
+    'FilterAnnotations', 'PackDetInputs', 'PackInputs', 'ToTensor',
+    'ImageToTensor', 'Collect'
+})
+_FILE_SHA1: Dict[Tuple[str, int, int], str] = {}
+
+
+def file_sha1(path: str) -> str:
+    """sha1 of a file's bytes, memoised per (path, size, mtime) in-process."""
+    st = os.stat(path)
+    key = (osp.realpath(path), st.st_size, st.st_mtime_ns)
+    if key not in _FILE_SHA1:
+        digest = hashlib.sha1()
+        with open(path, 'rb') as f:
+            for chunk in iter(lambda: f.read(1 << 20), b''):
+                digest.update(chunk)
+        _FILE_SHA1[key] = digest.hexdigest()
+    return _FILE_SHA1[key]
+
+
+def _transform_name(transform: Any) -> str:
+    name = transform.get('type', '') if isinstance(
+        transform, dict) else type(transform).__name__
+    name = name if isinstance(name, str) else getattr(name, '__name__', '')
+    return name.split('.')[-1]
+
+
+def dataset_pipelines(dataset_cfg: dict) -> List[list]:
+    """Every pipeline of a dataset config, wrappers (Repeat, Concat,
+    MultiImageMix, ...) included."""
+    pipelines = [dataset_cfg.get('pipeline') or []]
+    inner = dataset_cfg.get('dataset')
+    for sub in ([inner] if inner else []) + list(
+            dataset_cfg.get('datasets') or []):
+        pipelines += dataset_pipelines(sub)
+    return pipelines
+
+
+def check_pipeline_cacheable(pipeline: Sequence[Any]) -> Tuple[bool, str]:
+    """Whether SAM's input is a function of (image file, flip, img_shape).
+
+    Only known deterministic transforms pass (``CACHEABLE_TRANSFORMS``);
+    random crops and resizes, photometric changes, Mosaic/MixUp or unknown
+    transforms could change the pixels behind the same key.
+
+    Args:
+        pipeline (Sequence[dict]): A train pipeline config.
+
+    Returns:
+        tuple[bool, str]: The verdict and, if False, the reason.
+    """
+    for transform in pipeline:
+        name = _transform_name(transform)
+        if name not in CACHEABLE_TRANSFORMS:
+            return False, (
+                f'the train pipeline has {name!r}, which can change the '
+                'pixels MobileSAM sees beyond (image file, flip, img_shape)')
+        if name == 'Resize' and isinstance(transform, dict) and isinstance(
+                transform.get('scale'), list):
+            return False, 'Resize has a list of scales'
+    return True, ''
+
+
+def run_sam(encoder, source: str, context, indices: Sequence[int]
+            ) -> Tuple[Tensor, List[Tuple[int, int]]]:
+    """MobileSAM's ``source`` output for the images ``indices`` of a batch.
+
+    Args:
+        encoder (MobileSAMEncoder): The frozen MobileSAM.
+        source (str): 'embedding' or 'mask'.
+        context (DistillContext): The step's batch.
+        indices (Sequence[int]): Which images of the batch.
+
+    Returns:
+        tuple[Tensor, list]: (len(indices), C, S, S) fp32 output and each
+        image's valid (h, w) in SAM's input.
+    """
+    idx = list(indices)
+    shapes = context.img_shapes
+    sam_batch, valid_hw = to_sam_inputs(
+        context.inputs[idx], [shapes[i] for i in idx], context.mean,
+        context.std, bgr_to_rgb=not context.input_is_rgb)
+    out = (
+        encoder.embed(sam_batch)
+        if source == 'embedding' else encoder.mask_logits(sam_batch))
+    return out, valid_hw
+
+
+class SAMEmbeddingCache:
+    """Disk cache of MobileSAM's EDE input (``embedding`` or ``mask``).
+
+    One ``.npy`` file per image and key, in ``cache_dir``. The key is the
+    sha1 of the image file's bytes (memoised per path), the flip direction,
+    the valid ``img_shape`` after the detector's resize (SAM sees the resized
+    image), the input channels, the MobileSAM checkpoint's sha1 and the
+    source. A deterministic train pipeline is needed for this to be the whole
+    story: see :func:`check_pipeline_cacheable`, run by ``SAMCacheHook``.
+
+    Storage. EDE only uses ``sigmoid(sam_out)``, so each file holds the
+    probabilities of the valid (unpadded) cells only, quantised to
+    ``uint8`` (``round(255 * p)``), shape (C, h, w): at most 256 x 64 x 64 =
+    1 MiB per image for the embedding and 1 x 256 x 256 = 64 KiB for the
+    mask (less for non-square images). They are served as
+    ``logit(clamp(k / 255, 0.5 / 255, 1 - 0.5 / 255))`` so that ``sigmoid``
+    gives back exactly that level: after the sigmoid the cached output
+    differs from MobileSAM's by at most 1/510 (half a level), and so does
+    EDE's resized perturbation (bilinear weights are convex) per unit of
+    ``weight``. The padded cells are 0 (EDE never reads them). Computed
+    images are served quantised as well, so hits and misses agree exactly.
+
+    Files are written to a temp file and ``os.replace``-d, so dataloader
+    workers and DDP ranks may share the directory. ``meta.json`` records the
+    checkpoint sha1, the source and the format version; a cache that does not
+    match them is stale: it is cleared (with a warning) and rebuilt.
+
+    Args:
+        cache_dir (str): The directory; created if missing.
+        checkpoint (str): MobileSAM weights file (hashed to key the cache).
+        source (str): 'embedding' or 'mask'. Defaults to 'embedding'.
+        enabled (bool, optional): None until a pipeline check (e.g.
+            ``SAMCacheHook``) sets it; an unchecked cache is used with a
+            warning, a disabled one is bypassed.
+    """
+
+    def __init__(self,
+                 cache_dir: str,
+                 checkpoint: str,
+                 source: str = 'embedding',
+                 enabled: Optional[bool] = None) -> None:
+        assert source in SAM_OUT_SHAPE, f'unknown source {source!r}'
+        self.cache_dir = cache_dir
+        self.checkpoint = checkpoint
+        self.source = source
+        self.enabled = enabled
+        self._meta: Optional[dict] = None
+        self._ready = False
+        self._warned = False
+
+    @property
+    def meta(self) -> dict:
+        """What a valid cache in ``cache_dir`` must record."""
+        if self._meta is None:
+            self._meta = dict(
+                format_version=FORMAT_VERSION,
+                checkpoint_sha1=file_sha1(self.checkpoint),
+                source=self.source)
+        return self._meta
+
+    def _meta_path(self) -> str:
+        return osp.join(self.cache_dir, 'meta.json')
+
+    def _read_meta(self) -> Optional[dict]:
+        try:
+            with open(self._meta_path()) as f:
+                return json.load(f)
+        except (OSError, ValueError):
+            return None
+
+    def prepare(self) -> None:
+        """Create the directory, or clear it if it is stale. Idempotent."""
+        if self._ready:
+            return
+        found = self._read_meta()
+        if found != self.meta and osp.isdir(self.cache_dir) and os.listdir(
+                self.cache_dir):
+            warnings.warn(
+                f'SAM cache {self.cache_dir!r} is stale (meta {found} != '
+                f'{self.meta}): clearing it; it will be rebuilt.')
+            shutil.rmtree(self.cache_dir, ignore_errors=True)
+        os.makedirs(self.cache_dir, exist_ok=True)
+        if found != self.meta:
+            self._atomic_write(self._meta_path(),
+                               json.dumps(self.meta, indent=2).encode())
+        self._ready = True
+
+    def key(self, data_sample: Any, img_shape: Tuple[int, int],
+            channels: int) -> Optional[str]:
+        """The entry name of one image, or None if it has no image file.
+
+        Args:
+            data_sample (DetDataSample): Its ``img_path``, ``flip`` and
+                ``flip_direction`` are read.
+            img_shape (tuple[int, int]): Valid (h, w) in the batch.
+            channels (int): Channels of the detector input.
+        """
+        meta = data_sample.metainfo
+        path = meta.get('img_path')
+        if not path or not osp.isfile(path):
+            return None
+        flip = meta.get('flip_direction') if meta.get('flip') else 'none'
+        h, w = (int(v) for v in img_shape[:2])
+        parts = [
+            file_sha1(path), str(flip), f'{h}x{w}', f'c{channels}',
+            self.meta['checkpoint_sha1'], self.source,
+            f'v{FORMAT_VERSION}'
+        ]
+        return hashlib.sha1('|'.join(parts).encode()).hexdigest()
+
+    def _path(self, key: str) -> str:
+        return osp.join(self.cache_dir, key + '.npy')
+
+    def _atomic_write(self, path: str, data: bytes) -> None:
+        fd, tmp = tempfile.mkstemp(dir=osp.dirname(path), suffix='.tmp')
+        try:
+            with os.fdopen(fd, 'wb') as f:
+                f.write(data)
+            os.replace(tmp, path)
+        except BaseException:
+            if osp.exists(tmp):
+                os.remove(tmp)
+            raise
+
+    def load(self, key: str) -> Optional[np.ndarray]:
+        """The stored uint8 (C, h, w) levels, or None if absent/unreadable."""
+        try:
+            return np.load(self._path(key), allow_pickle=False)
+        except (OSError, ValueError):
+            return None
+
+    def _load_checked(self, key: str, shape: tuple) -> Optional[np.ndarray]:
+        levels = self.load(key)
+        ok = levels is not None and levels.shape == shape and \
+            levels.dtype == np.uint8
+        return levels if ok else None
+
+    def save(self, key: str, levels: np.ndarray) -> None:
+        """Store uint8 (C, h, w) levels atomically; best effort (a failed
+        write only means a later miss)."""
+        buf = io.BytesIO()
+        np.save(buf, np.ascontiguousarray(levels), allow_pickle=False)
+        try:
+            self._atomic_write(self._path(key), buf.getvalue())
+        except OSError as e:
+            warnings.warn(f'SAM cache: could not write {key}: {e}')
+
+    @staticmethod
+    def quantize(logits: Tensor) -> np.ndarray:
+        """uint8 levels ``round(255 * sigmoid(logits))``."""
+        prob = logits.detach().float().sigmoid().mul_(255).round_()
+        return prob.to(torch.uint8).cpu().numpy()
+
+    @staticmethod
+    def dequantize(levels: np.ndarray) -> Tensor:
+        """Logits whose sigmoid is ``levels / 255`` (ends clamped)."""
+        return _LOGIT_LUT[torch.from_numpy(levels).long()]
+
+    def _valid_cells(self, img_shapes: Sequence[Tuple[int, int]]):
+        side = SAM_OUT_SHAPE[self.source][1]
+        valid_hw = [sam_resize_shape(int(h), int(w)) for h, w in img_shapes]
+        return valid_hw, embed_valid_hw(valid_hw, side)
+
+    def fetch(self, context, compute: Callable[[List[int]], Tensor]
+              ) -> Tuple[Tensor, List[Tuple[int, int]]]:
+        """The batch's output: stored images from disk, the rest computed in
+        one ``compute(indices)`` call and stored.
+
+        Args:
+            context (DistillContext): The step's batch.
+            compute (callable): ``compute(indices)`` -> (len, C, S, S) raw
+                MobileSAM output for those images of the batch.
+
+        Returns:
+            tuple[Tensor, list]: (B, C, S, S) fp32 output on the batch's
+            device and each image's valid (h, w) in SAM's input.
+        """
+        if self.enabled is None and not self._warned:
+            warnings.warn('SAM cache used without a pipeline check: add '
+                          "dict(type='ifkd.SAMCacheHook') to custom_hooks.")
+            self._warned = True
+        self.prepare()
+        channels, side = SAM_OUT_SHAPE[self.source]
+        img_shapes = context.img_shapes
+        valid_hw, cells = self._valid_cells(img_shapes)
+        samples = context.data_samples or [None] * len(img_shapes)
+        keys = [
+            self.key(s, hw, context.inputs.shape[1]) if s is not None else None
+            for s, hw in zip(samples, img_shapes)
+        ]
+        levels = [
+            self._load_checked(k, (channels, *hw)) if k else None
+            for k, hw in zip(keys, cells)
+        ]
+        misses = [i for i, lv in enumerate(levels) if lv is None]
+        if misses:
+            out = compute(misses)
+            for j, i in enumerate(misses):
+                h, w = cells[i]
+                levels[i] = self.quantize(out[j, :, :h, :w])
+                if keys[i]:
+                    self.save(keys[i], levels[i])
+        batch = torch.zeros(len(levels), channels, side, side)
+        for i, lv in enumerate(levels):
+            batch[i, :, :lv.shape[1], :lv.shape[2]] = self.dequantize(lv)
+        return batch.to(context.inputs.device), valid_hw
+
+
+def cached_sam_output(encoder, source: str, context,
+                      cache: Optional[SAMEmbeddingCache] = None
+                      ) -> Tuple[Tensor, List[Tuple[int, int]]]:
+    """MobileSAM's ``source`` output for the batch, through ``cache`` when
+    it is given and not disabled."""
+    if cache is None or cache.enabled is False:
+        return run_sam(encoder, source, context, range(len(context.inputs)))
+    return cache.fetch(
+        context, lambda idx: run_sam(encoder, source, context, idx)[0])
