@@ -67,6 +67,7 @@ class EDEConnector(BaseConnector):
         assert source in ('embedding', 'mask'), f'unknown source {source!r}'
         self.source = source
         self.weight = weight
+        self.in_channels = in_channels
         self.sam_channels = embed_channels if source == 'embedding' else 1
         self.adapter = None
         if source == 'embedding' and embed_channels != in_channels:
@@ -135,6 +136,11 @@ class EDEConnector(BaseConnector):
         Returns:
             Tensor: ``feature + weight * perturbation``, dtype of ``feature``.
         """
+        if feature.shape[1] != self.in_channels:
+            raise ValueError(
+                f'EDEConnector(in_channels={self.in_channels}) got a '
+                f'{feature.shape[1]}-channel teacher feature: set in_channels '
+                "to the teacher neck's out_channels.")
         pert = self.perturbation(sam_out, sam_valid_hw, img_shapes,
                                  batch_input_shape, tuple(feature.shape[-2:]))
         return feature + (self.weight * pert).to(feature.dtype)

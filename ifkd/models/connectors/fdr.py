@@ -149,8 +149,11 @@ class FDRConnector(BaseConnector):
             Tensor: ``f_hat`` with the shape and dtype of ``feature``.
         """
         b, c, h, w = feature.shape
-        assert c == self.in_channels, f'expected {self.in_channels} ' \
-            f'channels, got {c}'
+        if c != self.in_channels:
+            raise ValueError(
+                f'FDRConnector(in_channels={self.in_channels}) got a '
+                f'{c}-channel teacher feature: set in_channels to the '
+                "teacher neck's out_channels.")
         if frs_mask is not None:
             assert frs_mask.shape == (b, 1, h, w), \
                 f'frs_mask {tuple(frs_mask.shape)} != {(b, 1, h, w)}'
