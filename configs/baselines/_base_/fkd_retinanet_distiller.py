@@ -4,9 +4,10 @@
 # attention-guided feature loss (spatial/channel attention, T = 0.5), channel
 # and spatial attention losses, and non-local relation loss, with the
 # authors' weights (mmrazor FBKDLoss defaults: 7e-5, 4e-3, 4e-3, 7e-5).
-# As in mmrazor's FBKD config: four FPN levels, non-local blocks with
-# max-pooled keys; P3-P6 for RetinaNet (the last one at stride 64 is small,
-# so no pooling there).
+# As in mmrazor's FBKD config: four FPN levels, non-local blocks whose keys
+# and values are max-pooled by 2 x maxpool_stride (mmcv's NonLocal2d pools by
+# 2, mmrazor's subclass by the stride again); P3-P6 for RetinaNet, the last
+# one (stride 64) without pooling.
 num_levels = 4
 maxpool_strides = [4, 2, 2, None]
 
