@@ -238,19 +238,22 @@ def _sync(device: str) -> None:
 
 def time_steps(step: Callable[[dict], None], batches: List[dict], iters: int,
                warmup: int, device: str, meter: MemoryMeter) -> tuple:
-    """Mean seconds per ``step(batch)`` over ``iters`` and the peak memory.
+    """Median seconds per ``step(batch)`` over ``iters`` and the peak memory.
 
-    The batches are cycled; ``warmup`` untimed steps come first.
+    The batches are cycled; ``warmup`` untimed steps come first. The median
+    resists other processes competing for the CPU.
     """
     for i in range(warmup):
         step(batches[i % len(batches)])
     meter.reset_peak()
-    _sync(device)
-    start = time.perf_counter()
+    times = []
     for i in range(iters):
+        _sync(device)
+        start = time.perf_counter()
         step(batches[(warmup + i) % len(batches)])
-    _sync(device)
-    return (time.perf_counter() - start) / max(iters, 1), meter.peak()
+        _sync(device)
+        times.append(time.perf_counter() - start)
+    return float(np.median(times)) if times else 0., meter.peak()
 
 
 def _build(model_cfg, device: str):

@@ -199,6 +199,7 @@ def test_stale_cache_is_detected_and_rebuilt(checkpoints, images, tmp_path):
     ede_outputs(first, make_context(images))
     meta = json.load(open(osp.join(cache_dir, 'meta.json')))
     assert meta['source'] == 'embedding' and meta['format_version'] == 1
+    open(osp.join(cache_dir, 'notes.txt'), 'w').write('not the cache\'s')
     # another checkpoint file: warn, clear, recompute
     other = make_distiller(checkpoints[1], cache_dir)
     other._sam = FakeSAM(checkpoints[1])
@@ -216,6 +217,7 @@ def test_stale_cache_is_detected_and_rebuilt(checkpoints, images, tmp_path):
     assert mask._sam.images == 2
     assert json.load(open(osp.join(cache_dir, 'meta.json')))['source'] == \
         'mask'
+    assert osp.isfile(osp.join(cache_dir, 'notes.txt'))  # not ours: kept
     # an unreadable entry is a miss, not a crash
     for f in os.listdir(cache_dir):
         if f.endswith('.npy'):

@@ -10,7 +10,6 @@ import io
 import json
 import os
 import os.path as osp
-import shutil
 import tempfile
 import warnings
 from typing import (Any, Callable, Dict, List, Optional, Sequence, Tuple)
@@ -197,13 +196,21 @@ class SAMEmbeddingCache:
         if self._ready:
             return
         found = self._read_meta()
-        if found != self.meta and osp.isdir(self.cache_dir) and os.listdir(
-                self.cache_dir):
+        os.makedirs(self.cache_dir, exist_ok=True)
+        ours = [
+            n for n in os.listdir(self.cache_dir)
+            if n.endswith('.npy') or n == 'meta.json'
+        ]
+        if found != self.meta and ours:
             warnings.warn(
                 f'SAM cache {self.cache_dir!r} is stale (meta {found} != '
                 f'{self.meta}): clearing it; it will be rebuilt.')
-            shutil.rmtree(self.cache_dir, ignore_errors=True)
-        os.makedirs(self.cache_dir, exist_ok=True)
+            # Only the cache's own files: the directory may hold others.
+            for name in ours:
+                try:
+                    os.remove(osp.join(self.cache_dir, name))
+                except OSError:  # another process removed it first
+                    pass
         if found != self.meta:
             self._atomic_write(self._meta_path(),
                                json.dumps(self.meta, indent=2).encode())
