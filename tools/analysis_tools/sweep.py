@@ -125,7 +125,9 @@ def format_options(options: Dict) -> List[str]:
     out = []
     for key, value in options.items():
         if isinstance(value, (list, tuple)):
-            value = '[' + ','.join(str(v) for v in value) + ']'
+            # DictAction reads (a,b) back as a tuple and [a,b] as a list
+            inner = ','.join(str(v) for v in value)
+            value = f'({inner})' if isinstance(value, tuple) else f'[{inner}]'
         out.append(f'{key}={value}')
     return out
 

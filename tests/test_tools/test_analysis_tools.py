@@ -1,0 +1,207 @@
+"""The sweep tool (grid, skip, resume) and the results tool (tables, CSV,
+README section, sweep plot) on real work dirs of tiny CPU runs."""
+import csv
+import glob
+import importlib.util
+import json
+import os
+import os.path as osp
+import shutil
+
+import pytest
+import torch
+
+from ifkd.engine import launch
+from tests.conftest import REPO, config_path, tiny_options
+
+
+def _tool(name):
+    path = osp.join(REPO, 'tools', 'analysis_tools', f'{name}.py')
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+sweep = _tool('sweep')
+collect_results = _tool('collect_results')
+
+STUDENT = 'retinanet/retinanet_mbv2_fpn_1x_synthetic-sar-aircraft.py'
+
+
+@pytest.fixture(scope='module', autouse=True)
+def _one_thread():
+    # small convs run several times faster on one thread than on two
+    # contended ones
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def _opts(root, **extra):
+    opts = tiny_options(root)
+    opts['train_dataloader.dataset.indices'] = 2  # one iteration an epoch
+    opts.update(extra)
+    return opts
+
+
+def _cli_options(opts):
+    return sweep.format_options(opts)
+
+
+def test_grid_shorthands_and_commands(tmp_path):
+    cfg = config_path('ifkd/ifkd_retinanet_r50-mbv2_fpn_1x_sar-aircraft.py')
+    points = sweep.plan(cfg, ['alpha=0.02,0.1', 'beta=0.5'], str(tmp_path))
+    assert [p['name'] for p in points] == [
+        'alpha-0.02_beta-0.5', 'alpha-0.1_beta-0.5']
+    opts = points[0]['cfg_options']
+    for i in range(5):
+        key = 'model.distiller.distill_losses.loss_{}_fpn%d.loss_weight' % i
+        assert opts[key.format('feat')] == 0.02
+        assert opts[key.format('head')] == 0.5
+    assert len(opts) == 10
+    # an interrupted point resumes, a finished one is skipped
+    os.makedirs(points[0]['work_dir'])
+    open(osp.join(points[0]['work_dir'], 'epoch_3.pth'), 'w').close()
+    os.makedirs(points[1]['work_dir'])
+    open(osp.join(points[1]['work_dir'], 'epoch_12.pth'), 'w').close()
+    points = sweep.plan(cfg, ['alpha=0.02,0.1', 'beta=0.5'], str(tmp_path))
+    assert [p['state'] for p in points] == ['resume', 'done']
+    cmd = sweep.train_command(cfg, points[0], ['--amp'])
+    assert cmd[-1] == '--amp' and '--resume' in cmd
+    assert ('model.distiller.distill_losses.loss_feat_fpn4.loss_weight=0.02'
+            in cmd)
+    with pytest.raises(KeyError, match='loss_feat_fpn'):
+        sweep.plan(config_path(STUDENT), ['alpha=0.1'], str(tmp_path))
+
+
+def test_sweep_skips_finished_and_resumes(synthetic_root, tmp_path, capsys):
+    work = str(tmp_path / 'sweep')
+    key = 'model.bbox_head.loss_cls.loss_weight'
+    base = ['--work-dir', work, '--in-process', '--cfg-options']
+    opts = _cli_options(_opts(synthetic_root))
+    sweep.main([config_path(STUDENT), '--grid', f'{key}=1.0'] + base + opts)
+    done = osp.join(work, 'loss_cls.loss_weight-1.0', 'epoch_1.pth')
+    mtime = os.stat(done).st_mtime_ns
+
+    # a grid of 2 points where one is complete: only the other one trains
+    points = sweep.main([config_path(STUDENT), '--grid', f'{key}=1.0,0.5'] +
+                        base + opts)
+    assert [p['state'] for p in points] == ['done', 'new']
+    assert os.stat(done).st_mtime_ns == mtime
+    assert 'loss_cls.loss_weight-1.0: finished, skipped' in \
+        capsys.readouterr().out
+    new = osp.join(work, 'loss_cls.loss_weight-0.5')
+    assert osp.isfile(osp.join(new, 'epoch_1.pth'))
+    log = open(glob.glob(osp.join(new, '*', '*.log'))[0]).read()
+    assert 'loss_weight=0.5' in log.replace(' ', '')
+
+    # a longer schedule: the point has checkpoints but not the final one
+    opts2 = _cli_options(_opts(synthetic_root, **{'train_cfg.max_epochs': 2}))
+    points = sweep.main([config_path(STUDENT), '--grid', f'{key}=0.5'] +
+                        base + opts2)
+    assert [p['state'] for p in points] == ['resume']
+    assert osp.isfile(osp.join(new, 'epoch_2.pth'))
+    logs = sorted(glob.glob(osp.join(new, '*', '*.log')))
+    assert 'resumed epoch: 1, iter: 1' in open(logs[-1]).read()
+    meta = json.load(open(osp.join(work, 'sweep.json')))
+    assert meta['points'] == {'loss_cls.loss_weight-0.5': {key: '0.5'}}
+
+    # each point is tested into its own dir; the plot reads those results
+    meta['points']['loss_cls.loss_weight-1.0'] = {key: '1.0'}
+    json.dump(meta, open(osp.join(work, 'sweep.json'), 'w'))
+    for name, ckpt in (('loss_cls.loss_weight-1.0', 'epoch_1.pth'),
+                       ('loss_cls.loss_weight-0.5', 'epoch_2.pth')):
+        launch.test(config_path(STUDENT), osp.join(work, name, ckpt),
+                    work_dir=osp.join(work, name),
+                    cfg_options=tiny_options(synthetic_root))
+    png = str(tmp_path / 'sweep.png')
+    collect_results.main([work, '--plot', png, '--out',
+                          str(tmp_path / 'x.md')])
+    assert open(png, 'rb').read(8) == b'\x89PNG\r\n\x1a\n'
+    points = collect_results.sweep_points(work)
+    assert len(points) == 2 and all(0 <= p['mAP'] <= 100 for p in points)
+
+
+@pytest.fixture(scope='module')
+def tested_dirs(synthetic_root, tmp_path_factory):
+    """Real test-run work dirs, named as a teacher, a student and two
+    distilled students (all evaluate one tiny checkpoint)."""
+    root = tmp_path_factory.mktemp('results')
+    launch.train(config_path(STUDENT), work_dir=str(root / 'train'),
+                 cfg_options=_opts(synthetic_root))
+    ckpt = str(root / 'train' / 'epoch_1.pth')
+    names = ['retinanet_r50_fpn_1x_synthetic-sar-aircraft',
+             'retinanet_mbv2_fpn_1x_synthetic-sar-aircraft',
+             'fgd_retinanet_r50-mbv2_fpn_1x_synthetic-sar-aircraft',
+             'ifkd_retinanet_r50-mbv2_fpn_1x_synthetic-sar-aircraft']
+    opts = {**tiny_options(synthetic_root), 'model.test_cfg.score_thr': 0.0}
+    for i, name in enumerate(names):
+        # the later runs see fewer test images, so the metrics differ
+        opts['test_dataloader.dataset.indices'] = 2 - i % 2
+        launch.test(config_path(STUDENT), ckpt, work_dir=str(root / name),
+                    cfg_options=opts)
+    return root, names
+
+
+def test_tables_match_the_test_jsons(tested_dirs, tmp_path):
+    root, names = tested_dirs
+    readme = tmp_path / 'README.md'
+    readme.write_text('# X\n\n<!-- SYNTHETIC-RESULTS:START -->\nold\n'
+                      '<!-- SYNTHETIC-RESULTS:END -->\n\nend\n')
+    md, out_csv = tmp_path / 'results.md', tmp_path / 'results.csv'
+    rows = collect_results.main([
+        str(root), '--out', str(md), '--csv', str(out_csv),
+        '--update-readme', str(readme)
+    ])
+    assert sorted(r['method'] for r in rows) == [
+        'fgd', 'ifkd', 'student', 'teacher']
+
+    def metrics(name):
+        path = glob.glob(str(root / name / '*' / '*.json'))
+        assert len(path) == 1
+        return json.load(open(path[0]))
+
+    student = metrics(names[1])
+    by_method = {r['method']: r for r in rows}
+    for method, name in zip(['teacher', 'student', 'fgd', 'ifkd'], names):
+        data = metrics(name)
+        row = by_method[method]
+        for col, key in collect_results.METRICS.items():
+            assert row[col] == pytest.approx(100 * data[key])
+            if method in ('fgd', 'ifkd'):
+                assert row[f'gain_{col}'] == pytest.approx(
+                    100 * (data[key] - student[key]))
+            else:
+                assert row[f'gain_{col}'] is None
+    table = md.read_text()
+    assert '### RetinaNet: ResNet50 -> MobileNetV2' in table
+    ifkd = by_method['ifkd']
+    line = next(ln for ln in table.splitlines()
+                if ln.startswith('| IFKD (ours)'))
+    assert f'{ifkd["mAP"]:.1f} ({ifkd["gain_mAP"]:+.1f})' in line
+    lines = table.splitlines()
+    order = [next(i for i, ln in enumerate(lines) if ln.startswith(f'| {m}'))
+             for m in ('Teacher', 'Student', 'FGD', 'IFKD')]
+    assert order == sorted(order)
+
+    with open(out_csv) as f:
+        csv_rows = {r['method']: r for r in csv.DictReader(f)}
+    assert float(csv_rows['fgd']['AP50']) == pytest.approx(
+        by_method['fgd']['AP50'], abs=1e-3)
+    assert csv_rows['teacher']['gain_mAP'] == ''
+    text = readme.read_text()
+    assert 'old' not in text and line in text and text.endswith('end\n')
+
+
+def test_dir_named_by_its_config_dump_else_skipped(tested_dirs, tmp_path):
+    root, names = tested_dirs
+    odd = tmp_path / 'my_experiment'
+    shutil.copytree(root / names[1], odd)
+    # the config tools/test.py dumped into the work dir names it
+    rows = collect_results.collect([str(odd)])
+    assert [r['method'] for r in rows] == ['student']
+    for dump in glob.glob(str(odd / '*.py')):
+        os.remove(dump)
+    assert collect_results.collect([str(odd)]) == []
