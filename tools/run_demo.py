@@ -4,13 +4,14 @@
 2. train the teacher (ResNet50-FPN) and the student baseline;
 3. distill the student with IFKD (EDE + FDR + HSM) from the teacher;
 4. export the IFKD student and evaluate all three with tools/test.py;
-5. print and save a mAP / AP50 / AP75 table.
+5. print and save (results.md / results.csv) the mAP / AP50 / AP75 table,
+   built by tools/analysis_tools/collect_results.py.
+
+Re-running skips the stages whose outputs exist.
 
 Every stage runs the standard tools in a subprocess, exactly as a user would.
 """
 import argparse
-import glob
-import json
 import os
 import os.path as osp
 import subprocess
@@ -30,7 +31,7 @@ def parse_args():
     p.add_argument('--student', choices=['mbv2', 'r18'], default='mbv2')
     p.add_argument('--data-root', default='data/synthetic-sar-aircraft')
     p.add_argument('--work-dir', default='work_dirs/demo')
-    p.add_argument('--num-train', type=int, default=48)
+    p.add_argument('--num-train', type=int, default=32)
     p.add_argument('--num-test', type=int, default=16)
     p.add_argument('--epochs', type=int, default=12)
     p.add_argument(
@@ -42,6 +43,7 @@ def parse_args():
 
 def run(cmd, log):
     print('$', ' '.join(cmd), flush=True)
+    os.makedirs(osp.dirname(log), exist_ok=True)
     with open(log, 'w') as f:
         proc = subprocess.run(cmd, cwd=ROOT, stdout=f, stderr=subprocess.STDOUT)
     if proc.returncode != 0:
@@ -50,21 +52,19 @@ def run(cmd, log):
         sys.exit(f'failed ({proc.returncode}): see {log}')
 
 
-def last_metrics(work_dir):
-    files = sorted(glob.glob(osp.join(work_dir, '*', '*.json')),
-                   key=osp.getmtime)
-    with open(files[-1]) as f:
-        return json.load(f)
-
-
 def ensure_sam_checkpoint(path, work_dir):
     if osp.isfile(path):
         return path
-    import torch
-    from mobile_sam import sam_model_registry
-    torch.manual_seed(0)
     out = osp.join(work_dir, 'mobile_sam_untrained.pt')
-    torch.save(sam_model_registry['vit_t']().state_dict(), out)
+    if not osp.isfile(out):
+        import warnings
+
+        import torch
+        with warnings.catch_warnings():  # timm deprecation noise
+            warnings.simplefilter('ignore')
+            from mobile_sam import sam_model_registry
+        torch.manual_seed(0)
+        torch.save(sam_model_registry['vit_t']().state_dict(), out)
     print(f'WARNING: {path} not found; using an UNTRAINED MobileSAM saved to '
           f'{out}. EDE then perturbs with untrained features: put the real '
           'weights (mobile_sam.pt) there for meaningful results.')
@@ -102,45 +102,38 @@ def main():
         student=(student_cfg, []),
         ifkd=(ifkd_cfg, [
             f'model.teacher_ckpt={wd}/teacher/{ckpt}',
-            f'model.distiller.sam_checkpoint={sam}'
+            f'model.distiller.sam_checkpoint={sam}',
+            f'model.distiller.sam_cache.dir={wd}/sam_cache'
         ]))
     timings = {}
     for name, (cfg, extra) in runs.items():
+        if osp.isfile(f'{wd}/{name}/{ckpt}'):  # re-running skips done stages
+            continue
         t0 = time.time()
         run([py, 'tools/train.py', cfg, '--work-dir', f'{wd}/{name}',
-             '--cfg-options', *common, *extra], osp.join(wd, f'{name}.log'))
+             '--resume', '--cfg-options', *common, *extra],
+            osp.join(wd, f'{name}.log'))
         timings[name] = time.time() - t0
     run([py, 'tools/model_converters/export_student.py',
          f'{wd}/ifkd/{ckpt}', f'{wd}/ifkd/student_{ckpt}'],
         osp.join(wd, 'export.log'))
 
-    rows = []
-    evals = dict(
-        teacher=(teacher_cfg, f'{wd}/teacher/{ckpt}'),
-        student=(student_cfg, f'{wd}/student/{ckpt}'),
-        ifkd=(student_cfg, f'{wd}/ifkd/student_{ckpt}'))
-    for name, (cfg, weights) in evals.items():
-        out = f'{wd}/test_{name}'
+    # Test dirs are named after the config that made the weights, which is
+    # how collect_results.py tells teacher, student and IFKD apart.
+    evals = [(teacher_cfg, f'{wd}/teacher/{ckpt}', teacher_cfg),
+             (student_cfg, f'{wd}/student/{ckpt}', student_cfg),
+             (student_cfg, f'{wd}/ifkd/student_{ckpt}', ifkd_cfg)]
+    test_dirs = []
+    for cfg, weights, origin in evals:
+        out = osp.join(wd, 'test', osp.splitext(osp.basename(origin))[0])
         run([py, 'tools/test.py', cfg, weights, '--work-dir', out,
-             '--cfg-options', *common], osp.join(wd, f'test_{name}.log'))
-        m = last_metrics(out)
-        rows.append((name, *(100 * m[f'coco/bbox_{k}']
-                             for k in ('mAP', 'mAP_50', 'mAP_75'))))
-
-    base = rows[1]
-    lines = [f'| model ({args.detector}, {ds}) | mAP | AP50 | AP75 |',
-             '|---|---|---|---|']
-    labels = dict(teacher='T: ResNet50', student=f'S: {args.student}',
-                  ifkd=f'IFKD: {args.student}')
-    for name, *vals in rows:
-        lines.append(f'| {labels[name]} | ' +
-                     ' | '.join(f'{v:.1f}' for v in vals) + ' |')
-    lines.append('| gain (IFKD - S) | ' + ' | '.join(
-        f'{a - b:+.1f}' for a, b in zip(rows[2][1:], base[1:])) + ' |')
-    table = '\n'.join(lines)
-    with open(osp.join(wd, 'results.md'), 'w') as f:
-        f.write(table + '\n')
-    print(table)
+             '--cfg-options', *common], out + '.log')
+        test_dirs.append(out)
+    run([py, 'tools/analysis_tools/collect_results.py', *test_dirs, '--out',
+         osp.join(wd, 'results.md'), '--csv', osp.join(wd, 'results.csv')],
+        osp.join(wd, 'collect.log'))
+    with open(osp.join(wd, 'results.md')) as f:
+        print(f.read())
     print('train time (s): ' + ', '.join(
         f'{k} {v:.0f}' for k, v in timings.items()) +
         f'; total {time.time() - start:.0f} s')
