@@ -51,3 +51,16 @@ def _chdir_repo(monkeypatch):
     # configs and tools use repo-relative paths, as users run them
     monkeypatch.chdir(REPO)
     os.environ.setdefault('OMP_NUM_THREADS', '2')
+
+
+@pytest.fixture(scope='session')
+def sam_checkpoint(tmp_path_factory):
+    """A real MobileSAM vit_t checkpoint file, built from scratch with a
+    fixed seed (weights cannot be downloaded here) and loaded through the
+    same path a user's config uses."""
+    import torch
+    from mobile_sam import sam_model_registry
+    torch.manual_seed(0)
+    path = tmp_path_factory.mktemp('sam') / 'mobile_sam.pt'
+    torch.save(sam_model_registry['vit_t']().state_dict(), path)
+    return str(path)

@@ -11,19 +11,10 @@ from ifkd.registry import MODELS
 from tests.conftest import config_path
 
 
-@pytest.fixture(scope='module')
-def sam_ckpt(tmp_path_factory):
-    from mobile_sam import sam_model_registry
-    torch.manual_seed(0)
-    path = tmp_path_factory.mktemp('sam') / 'mobile_sam.pt'
-    torch.save(sam_model_registry['vit_t']().state_dict(), path)
-    return str(path)
-
-
-def _algorithm(rel_cfg, sam_ckpt):
+def _algorithm(rel_cfg, sam_checkpoint):
     cfg = Config.fromfile(config_path(rel_cfg))
     cfg.model.teacher_ckpt = None
-    cfg.model.distiller.sam_checkpoint = sam_ckpt
+    cfg.model.distiller.sam_checkpoint = sam_checkpoint
     from mmengine.registry import DefaultScope
     with DefaultScope.overwrite_default_scope('mmdet'):
         return MODELS.build(cfg.model)
@@ -33,9 +24,9 @@ def _algorithm(rel_cfg, sam_ckpt):
     'ifkd/ifkd_retinanet_r50-mbv2_fpn_1x_synthetic-sar-aircraft.py',
     'ifkd/ifkd_faster-rcnn_r50-r18_fpn_1x_synthetic-sar-aircraft.py',
 ])
-def test_gradients_reach_student_and_connectors_only(rel_cfg, sam_ckpt):
+def test_gradients_reach_student_and_connectors_only(rel_cfg, sam_checkpoint):
     torch.manual_seed(0)
-    model = _algorithm(rel_cfg, sam_ckpt)
+    model = _algorithm(rel_cfg, sam_checkpoint)
     model.train()
     assert not model.teacher.training
     packed = demo_mm_inputs(2, [[3, 96, 128], [3, 128, 96]], num_items=[2, 3],
@@ -70,7 +61,7 @@ def test_gradients_reach_student_and_connectors_only(rel_cfg, sam_ckpt):
     assert all(not m.training for m in model.teacher.modules())
 
 
-def test_check_compatible_names_the_mismatch(sam_ckpt):
+def test_check_compatible_names_the_mismatch(sam_checkpoint):
     cfg_s = Config.fromfile(config_path(
         'retinanet/retinanet_r18_fpn_1x_synthetic-sar-aircraft.py')).model
     cfg_t = cfg_s.copy()

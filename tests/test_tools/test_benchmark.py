@@ -5,7 +5,6 @@ import subprocess
 import sys
 
 import pytest
-import torch
 import torch.nn.functional as F
 from mmengine.config import Config
 
@@ -16,15 +15,6 @@ from tests.conftest import config_path
 
 IFKD = 'ifkd/ifkd_retinanet_r50-mbv2_fpn_1x_synthetic-sar-aircraft.py'
 FRS = 'baselines/frs_retinanet_r50-mbv2_fpn_1x_synthetic-sar-aircraft.py'
-
-
-@pytest.fixture(scope='module')
-def sam_checkpoint(tmp_path_factory):
-    from mobile_sam import sam_model_registry
-    torch.manual_seed(0)
-    path = tmp_path_factory.mktemp('sam') / 'mobile_sam.pt'
-    torch.save(sam_model_registry['vit_t']().state_dict(), path)
-    return str(path)
 
 
 def _specs(mapping):

@@ -5,7 +5,6 @@ import importlib.util
 import os
 
 import pytest
-import torch
 import torch.nn.functional as F
 
 from ifkd.engine import launch
@@ -22,15 +21,6 @@ def _tool():
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
-
-
-@pytest.fixture(scope='module')
-def sam_checkpoint(tmp_path_factory):
-    from mobile_sam import sam_model_registry
-    torch.manual_seed(0)
-    path = tmp_path_factory.mktemp('sam') / 'mobile_sam.pt'
-    torch.save(sam_model_registry['vit_t']().state_dict(), path)
-    return str(path)
 
 
 def test_prebuilt_cache_serves_training(synthetic_root, sam_checkpoint,

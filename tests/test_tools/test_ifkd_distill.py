@@ -25,17 +25,6 @@ PAIRS = {
 
 
 @pytest.fixture(scope='module')
-def sam_checkpoint(tmp_path_factory):
-    """A real MobileSAM vit_t checkpoint file, built from scratch (weights
-    cannot be downloaded here) and loaded through the user's path."""
-    from mobile_sam import sam_model_registry
-    torch.manual_seed(0)
-    path = tmp_path_factory.mktemp('sam') / 'mobile_sam.pt'
-    torch.save(sam_model_registry['vit_t']().state_dict(), path)
-    return str(path)
-
-
-@pytest.fixture(scope='module')
 def teachers(synthetic_root, tmp_path_factory):
     out = {}
     for det, (teacher_cfg, *_rest) in PAIRS.items():
