@@ -40,6 +40,8 @@ def _distill_options(root, teacher_ckpt, sam, epochs=1):
         **tiny_options(root, epochs),
         'model.teacher_ckpt': teacher_ckpt,
         'model.distiller.sam_checkpoint': sam,
+        # per-test cache next to the data, never inside the repository
+        'model.distiller.sam_cache.dir': osp.join(root, 'sam_cache'),
     }
 
 
