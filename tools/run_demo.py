@@ -31,8 +31,10 @@ def parse_args():
     p.add_argument('--student', choices=['mbv2', 'r18'], default='mbv2')
     p.add_argument('--data-root', default='data/synthetic-sar-aircraft')
     p.add_argument('--work-dir', default='work_dirs/demo')
-    p.add_argument('--num-train', type=int, default=32)
-    p.add_argument('--num-test', type=int, default=16)
+    p.add_argument('--num-train', type=int, default=16)
+    p.add_argument('--num-test', type=int, default=8)
+    p.add_argument('--img-size', type=int, default=128,
+                   help='side of the generated images and of the resize')
     p.add_argument('--epochs', type=int, default=12)
     p.add_argument(
         '--sam-checkpoint', default='checkpoints/mobile_sam.pt',
@@ -83,13 +85,21 @@ def main():
                                'train.txt')):
         run([py, 'tools/misc/gen_synthetic_sar_aircraft.py', '--out',
              args.data_root, '--num-train', str(args.num_train),
-             '--num-test', str(args.num_test)], osp.join(wd, 'data.log'))
+             '--num-test', str(args.num_test), '--img-size',
+             str(args.img_size)], osp.join(wd, 'data.log'))
+    size = f'({args.img_size},{args.img_size})'
+    # warm up over the first fifth of this short run (batch size 4)
+    warmup = max(1, -(-args.num_train // 4) * args.epochs // 5)
     common = [f'train_cfg.max_epochs={args.epochs}',
               f'train_dataloader.dataset.data_root={args.data_root}/',
               f'val_dataloader.dataset.data_root={args.data_root}/',
               f'test_dataloader.dataset.data_root={args.data_root}/',
               f'val_evaluator.data_root={args.data_root}/',
-              f'test_evaluator.data_root={args.data_root}/']
+              f'test_evaluator.data_root={args.data_root}/',
+              f'train_dataloader.dataset.pipeline.2.scale={size}',
+              f'val_dataloader.dataset.pipeline.1.scale={size}',
+              f'test_dataloader.dataset.pipeline.1.scale={size}',
+              f'param_scheduler.0.end={warmup}']
     teacher_cfg = f'configs/{folder}/{prefix}_r50_fpn_1x_{ds}.py'
     student_cfg = f'configs/{folder}/{prefix}_{args.student}_fpn_1x_{ds}.py'
     ifkd_cfg = (f'configs/ifkd/ifkd_{prefix}_r50-{args.student}_fpn_1x_'
