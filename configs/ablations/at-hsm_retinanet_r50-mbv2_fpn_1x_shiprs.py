@@ -1,6 +1,6 @@
 _base_ = [
     '../retinanet/retinanet_mbv2_fpn_1x_shiprs.py',
-    './_base_/at-hsm_retinanet_distiller.py'
+    './_base_/at-ifkd_retinanet_distiller.py'
 ]
 # The teacher's own training config and its final checkpoint.
 teacher_cfg = '{{fileDirname}}/../retinanet/retinanet_r50_fpn_1x_shiprs.py'
@@ -12,4 +12,4 @@ model = dict(
     architecture=_base_.model,
     teacher=dict(cfg_path=teacher_cfg),
     teacher_ckpt=teacher_ckpt,
-    distiller=_base_.distiller)
+    distiller=dict(_base_.distiller, modules=['hsm']))

@@ -1,6 +1,6 @@
 _base_ = [
     '../retinanet/retinanet_mbv2_fpn_1x_synthetic-sar-aircraft.py',
-    './_base_/at_retinanet_distiller.py'
+    '../baselines/_base_/at_retinanet_distiller.py'
 ]
 # The teacher's own training config and its final checkpoint.
 teacher_cfg = '{{fileDirname}}/../retinanet/retinanet_r50_fpn_1x_synthetic-sar-aircraft.py'

@@ -36,7 +36,9 @@ from .voc_parsing import SAR_AIRCRAFT_CLASSES
 
 STATS_FILE = osp.join(osp.dirname(__file__), 'sar_aircraft_stats.json')
 MIN_BOX = 12  # px; smaller real boxes would vanish at small image sizes
-TARGET_THR = 0.2  # target energy below this fraction of the peak is cut off
+TARGET_THR = 0.2
+# Written next to the splits: the arguments the set was generated with.
+GENERATOR_FILE = 'synthetic.json'  # target energy below this fraction of the peak is cut off
 
 
 @dataclass(frozen=True)
@@ -214,23 +216,33 @@ def clutter(size: int, rng: np.random.Generator) -> np.ndarray:
 
 
 def sample_box_wh(stats: dict, name: str, img_size: int,
-                  rng: np.random.Generator) -> Tuple[float, float]:
-    """Sample a box size (px) from the class's relative-size statistics."""
+                  rng: np.random.Generator,
+                  scene_size: Optional[int] = None) -> Tuple[float, float]:
+    """Sample a box size (px) from the class's relative-size statistics.
+
+    Sizes are relative to ``scene_size`` (default ``img_size``) and clipped
+    to ``[MIN_BOX, img_size / 2]``.
+    """
     box = stats['boxes'][name]
     rel = np.exp(rng.multivariate_normal(box['log_wh_mean'],
                                          box['log_wh_cov']))
     rel = np.clip(rel, [box['rel_w']['p01'], box['rel_h']['p01']],
                   [box['rel_w']['p99'], box['rel_h']['p99']])
     return tuple(
-        float(v) for v in np.clip(rel * img_size, MIN_BOX, img_size / 2))
+        float(v)
+        for v in np.clip(rel * (scene_size or img_size), MIN_BOX,
+                         img_size / 2))
 
 
 def generate_image(stats: dict,
                    img_size: int,
                    max_objects: int,
-                   rng: np.random.Generator
+                   rng: np.random.Generator,
+                   scene_size: Optional[int] = None
                    ) -> Tuple[np.ndarray, List[Tuple[str, List[int]]]]:
     """Render one image and its objects ``(class, [x1, y1, x2, y2])``.
+
+    Objects that find no free spot are dropped.
 
     ``x2``/``y2`` are exclusive, so ``x2 - x1`` is the box width in pixels.
     """
@@ -248,8 +260,8 @@ def generate_image(stats: dict,
         name = SAR_AIRCRAFT_CLASSES[idx]
         shape = CLASS_SHAPES.get(name) or OTHER_SHAPES[rng.integers(
             len(OTHER_SHAPES))]
-        patch = render_target(shape, sample_box_wh(stats, name, img_size,
-                                                   rng), rng)
+        patch = render_target(
+            shape, sample_box_wh(stats, name, img_size, rng, scene_size), rng)
         ph, pw = patch.shape
         for _ in range(50):  # rejection sampling for a free spot
             x1 = int(rng.integers(0, img_size - pw + 1))
@@ -290,7 +302,9 @@ def generate_dataset(out_dir: str,
                      img_size: int = 256,
                      seed: int = 0,
                      max_objects: int = 10,
-                     stats: Optional[dict] = None) -> Dict[str, List[str]]:
+                     stats: Optional[dict] = None,
+                     scene_size: Optional[int] = None
+                     ) -> Dict[str, List[str]]:
     """Write a synthetic dataset in the SAR-AIRcraft-1.0 layout.
 
     Args:
@@ -302,6 +316,12 @@ def generate_dataset(out_dir: str,
             so results do not depend on the number of images.
         max_objects (int): Cap on objects per image. Defaults to 10.
         stats (dict, optional): Statistics; defaults to :func:`load_stats`.
+        scene_size (int, optional): Box sizes follow the real ones relative
+            to a scene of this side, i.e. each image is an ``img_size`` crop
+            of a ``scene_size`` scene at full resolution. Small images with
+            ``scene_size=800`` keep aircraft as many pixels wide as in the
+            paper's 800 px training, which anchors and strides are made for.
+            Defaults to ``img_size`` (the whole scene, downscaled).
 
     Returns:
         dict: ``{'train': [stems], 'test': [stems]}``.
@@ -319,7 +339,8 @@ def generate_dataset(out_dir: str,
     for i in range(num_train + num_test):
         stem = f'{i + 1:07d}'
         rng = np.random.default_rng(np.random.SeedSequence([seed, i]))
-        img, objects = generate_image(stats, img_size, max_objects, rng)
+        img, objects = generate_image(stats, img_size, max_objects, rng,
+                                      scene_size)
         Image.fromarray(img).save(
             osp.join(out_dir, 'JPEGImages', f'{stem}.jpg'), quality=95)
         with open(osp.join(out_dir, 'Annotations', f'{stem}.xml'), 'w') as f:
@@ -330,7 +351,23 @@ def generate_dataset(out_dir: str,
         with open(osp.join(out_dir, 'ImageSets', 'Main', f'{split}.txt'),
                   'w') as f:
             f.write(''.join(f'{s}\n' for s in stems))
+    with open(osp.join(out_dir, GENERATOR_FILE), 'w') as f:
+        json.dump(
+            generator_args(num_train, num_test, img_size, seed, max_objects,
+                           scene_size), f)
     return splits
+
+
+def generator_args(num_train: int = 24,
+                   num_test: int = 8,
+                   img_size: int = 256,
+                   seed: int = 0,
+                   max_objects: int = 10,
+                   scene_size: Optional[int] = None) -> dict:
+    """The arguments recorded in ``GENERATOR_FILE``, defaults filled in."""
+    return dict(num_train=num_train, num_test=num_test, img_size=img_size,
+                seed=seed, max_objects=max_objects,
+                scene_size=scene_size or img_size)
 
 
 def _overlap(a: Sequence[int], b: Sequence[int], margin: int = 0) -> bool:

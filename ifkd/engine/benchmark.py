@@ -17,7 +17,6 @@ import copy
 import ctypes
 import gc
 import glob
-import inspect
 import os.path as osp
 import tempfile
 import time
@@ -35,13 +34,8 @@ from mmengine.structures import InstanceData
 
 from ifkd.engine.checks import model_num_classes
 from ifkd.models.algorithms.detection_distill import load_model_cfg
-
-MODULE_TYPES = {
-    'ede': 'EDEConnector',
-    'fdr': 'FDRConnector',
-    'hsm': 'HSMConnector'
-}
-
+from ifkd.models.distillers.ablation import (MODULE_TYPES, ablate_modules,
+                                             short_type)
 
 @dataclass
 class BenchRow:
@@ -93,86 +87,9 @@ def synthetic_batches(num: int, batch_size: int, img_size: int,
 
 
 # ---------------------------------------------------------------- ablations
-def _short_type(cfg: dict) -> str:
-    t = cfg.get('type', '')
-    return (t if isinstance(t, str) else t.__name__).split('.')[-1]
-
-
-def _forward_params(connector_cfg: dict) -> set:
-    from ifkd.registry import MODELS
-    cls = MODELS.get(connector_cfg['type'])
-    return set(inspect.signature(cls.forward).parameters) if cls else set()
-
-
 def ablate_distiller(distiller: dict, keep: Sequence[str]) -> dict:
-    """An IFKD distiller config with only the modules in ``keep``.
-
-    Dropped EDE/FDR connectors are removed from the connector chains (the
-    identity); a dropped HSM removes the loss ``mask`` it fed (all ones).
-    Side inputs that no remaining connector takes (FDR's ``frs_mask``) and
-    connectors nobody uses any more are removed too.
-
-    Args:
-        distiller (dict): An ``IFKDDistiller`` config.
-        keep (Sequence[str]): Subset of ``('ede', 'fdr', 'hsm')``.
-    """
-    cfg = copy.deepcopy(distiller)
-    connectors = cfg['connectors']
-    drop_types = {MODULE_TYPES[m] for m in MODULE_TYPES if m not in keep}
-    drop = {n for n, c in connectors.items() if _short_type(c) in drop_types}
-
-    def rewrite(spec: dict) -> Optional[dict]:
-        spec = dict(spec)
-        names = spec.get('connector')
-        names = [names] if isinstance(names, str) else list(names or [])
-        if spec.get('recorder') is None and names and names[0] in drop:
-            return None  # a dropped node (HSM)
-        names = [n for n in names if n not in drop]
-        for sub in ('inputs', 'connector_kwargs'):
-            if spec.get(sub):
-                spec[sub] = {
-                    k: r
-                    for k, r in ((k, rewrite(v))
-                                 for k, v in spec[sub].items())
-                    if r is not None
-                }
-        if spec.get('connector_kwargs'):
-            takes = set().union(
-                *(_forward_params(connectors[n]) for n in names))
-            spec['connector_kwargs'] = {
-                k: v
-                for k, v in spec['connector_kwargs'].items() if k in takes
-            }
-        if not spec.get('connector_kwargs'):
-            spec.pop('connector_kwargs', None)
-        if names:
-            spec['connector'] = names
-        else:
-            spec.pop('connector', None)
-        return spec
-
-    mappings = {}
-    for loss, args in cfg['loss_forward_mappings'].items():
-        mappings[loss] = {
-            k: r
-            for k, r in ((k, rewrite(v)) for k, v in args.items())
-            if r is not None
-        }
-    cfg['loss_forward_mappings'] = mappings
-    used = set()
-
-    def collect(spec):
-        names = spec.get('connector')
-        used.update([names] if isinstance(names, str) else names or [])
-        for sub in ('inputs', 'connector_kwargs'):
-            for v in (spec.get(sub) or {}).values():
-                collect(v)
-
-    for args in mappings.values():
-        for spec in args.values():
-            collect(spec)
-    cfg['connectors'] = {n: c for n, c in connectors.items() if n in used}
-    return cfg
+    """``ablate_modules`` as a ``ConfigDict`` (see there)."""
+    return ConfigDict(ablate_modules(distiller, keep))
 
 
 # ---------------------------------------------------------------- memory
@@ -310,7 +227,7 @@ def _distill_model_cfg(cfg: Config, distiller: Optional[dict] = None,
 
 def has_ede(distiller: dict) -> bool:
     return any(
-        _short_type(c) == 'EDEConnector'
+        short_type(c) == 'EDEConnector'
         for c in distiller.get('connectors', {}).values())
 
 

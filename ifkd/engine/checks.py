@@ -1,5 +1,6 @@
 """Config checks run before the runner is built, so a bad config fails in
 seconds with a message that names the fix, not deep inside training."""
+import warnings
 from typing import Iterator, Optional, Tuple
 
 from mmengine.config import Config
@@ -60,6 +61,29 @@ def check_num_classes(cfg: Config) -> None:
                 'roi_head.bbox_head) or the dataset metainfo classes.')
 
 
+def check_from_scratch(cfg: Config) -> None:
+    """Warn when a randomly initialised backbone is frozen or has its BN
+    statistics fixed: such a student (or teacher) barely trains."""
+    if cfg.get('load_from') or cfg.get('resume') or 'model' not in cfg:
+        return
+    for role, det in _detectors(cfg.model):
+        if role == 'teacher':  # loaded from teacher_ckpt
+            continue
+        backbone = det.get('backbone') or {}
+        if backbone.get('init_cfg') is not None:
+            continue
+        frozen = backbone.get('frozen_stages', -1)
+        if frozen >= 0 or backbone.get('norm_eval', False):
+            warnings.warn(
+                f'The {role} backbone starts from random weights (init_cfg='
+                f'None) but has frozen_stages={frozen} / norm_eval='
+                f"{backbone.get('norm_eval', False)}: random layers stay "
+                'frozen and BN never learns its statistics. Set '
+                'frozen_stages=-1 and norm_eval=False for training from '
+                'scratch, or give the backbone pretrained init_cfg.')
+
+
 def check_config(cfg: Config) -> None:
     """All static checks; raise on the first problem found."""
     check_num_classes(cfg)
+    check_from_scratch(cfg)

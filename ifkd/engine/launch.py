@@ -26,6 +26,10 @@ def load_config(config: str,
     cfg.launcher = launcher
     if cfg_options:
         cfg.merge_from_dict(cfg_options)
+    # A fixed visualizer name makes later runs in one process log into the
+    # first run's folder; without it mmengine names it after the run.
+    if cfg.get('visualizer', None) is not None:
+        cfg.visualizer.pop('name', None)
     if work_dir is not None:
         cfg.work_dir = work_dir
     elif cfg.get('work_dir', None) is None:

@@ -187,3 +187,60 @@ def test_insdist_loss():
                                         rel=1e-5)
     loss.backward()
     assert s.grad.abs().sum() > 0
+
+
+def _ssrd():
+    # One 16 px square anchor per cell of a 16 px-stride grid; the anchor of
+    # cell (y=1, x=1) is centred on (16, 16) and equals the GT box.
+    return MODELS.build(
+        dict(
+            type='ifkd.SSRDSelectorConnector',
+            anchor_generator=dict(
+                type='AnchorGenerator', strides=[16], ratios=[1.0],
+                scales=[1], base_sizes=[16]),
+            bbox_coder=dict(
+                type='DeltaXYWHBBoxCoder', target_means=[0.0] * 4,
+                target_stds=[1.0] * 4)))
+
+
+def _two_image_context():
+    samples = []
+    for _ in range(2):
+        sample = DetDataSample(metainfo=dict(img_shape=(64, 64)))
+        sample.gt_instances = InstanceData(
+            bboxes=torch.tensor([[8.0, 8.0, 24.0, 24.0]]),
+            labels=torch.zeros(1, dtype=torch.long))
+        samples.append(sample)
+    return DistillContext(torch.zeros(2, 3, 64, 64), samples)
+
+
+def test_ssrd_selects_only_where_the_teacher_regresses_better():
+    s = torch.zeros(2, 4, 4, 4, requires_grad=True)
+    t = torch.zeros(2, 4, 4, 4)
+    with torch.no_grad():
+        s[0, 0, 1, 1] = 0.5  # image 0: the student's box is shifted
+        t[1, 2, 1, 1] = 0.3  # image 1: the teacher's box is too wide
+        s[:, :, 3, 3] = 1.0  # a negative anchor: never selected
+    s_sel, t_sel = _ssrd()([s], [t], context=_two_image_context())
+    torch.testing.assert_close(s_sel, torch.tensor([[0.5, 0.0, 0.0, 0.0]]))
+    torch.testing.assert_close(t_sel, torch.zeros(1, 4))
+    assert not t_sel.requires_grad
+    loss = MODELS.build(dict(type='mmdet.L1Loss', loss_weight=1.0))(
+        s_sel, t_sel)
+    assert loss.item() == pytest.approx(0.5 / 4)
+    loss.backward()
+    expected = torch.zeros_like(s)
+    expected[0, 0, 1, 1] = 1 / 4
+    torch.testing.assert_close(s.grad, expected)
+
+
+def test_ssrd_nothing_selected_and_bad_channels():
+    s = torch.zeros(2, 4, 4, 4, requires_grad=True)
+    s_sel, t_sel = _ssrd()([s], [s.detach()], context=_two_image_context())
+    assert s_sel.shape == t_sel.shape == (0, 4)
+    loss = MODELS.build(dict(type='mmdet.L1Loss'))(s_sel, t_sel)
+    assert loss.item() == 0
+    loss.backward()  # an empty selection still backpropagates (zeros)
+    with pytest.raises(ValueError, match='anchors per location'):
+        _ssrd()([torch.zeros(2, 12, 4, 4)], [torch.zeros(2, 12, 4, 4)],
+                context=_two_image_context())

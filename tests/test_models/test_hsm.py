@@ -82,3 +82,21 @@ def test_fp32_under_autocast():
     assert mask.dtype == torch.float32
     torch.testing.assert_close(
         mask, HSMConnector()(t.bfloat16().float(), s.bfloat16().float()))
+
+
+def test_levels_in_one_call_equal_level_by_level():
+    g = torch.Generator().manual_seed(3)
+    shapes = [(6, 10), (3, 5), (2, 3), (1, 1)]
+    t = [torch.randn(2, 8, h, w, generator=g) * 2 for h, w in shapes]
+    s = [x + torch.randn(x.shape, generator=g) for x in t]
+    s[1] = t[1].clone()  # a level with identical features: all ones
+    hsm = HSMConnector()
+    masks = hsm(t, s)
+    assert isinstance(masks, list) and len(masks) == len(shapes)
+    for level, (ti, si) in enumerate(zip(t, s)):
+        ref = _reference_mask(ti, si, 1.0, 1 / math.sqrt(8))
+        if level == 1:
+            ref = torch.ones_like(ref)
+        torch.testing.assert_close(masks[level], ref, rtol=1e-4, atol=1e-4)
+        torch.testing.assert_close(
+            masks[level], hsm(ti, si), rtol=1e-4, atol=1e-4)

@@ -45,6 +45,19 @@ class _WeightedSum(nn.Module):
         return ((preds_S - preds_T) * m).sum()
 
 
+@MODELS.register_module(force=True)
+class _PairDiffs(nn.Module):
+    """Test node over lists: [|a_i - b_i|] for all levels in one call."""
+
+    def __init__(self):
+        super().__init__()
+        self.calls = 0
+
+    def forward(self, a, b):
+        self.calls += 1
+        return [(x - y).abs() for x, y in zip(a, b)]
+
+
 class _Net(nn.Module):
 
     def __init__(self):
@@ -128,6 +141,64 @@ def test_warmup_scales_losses_linearly():
             full = losses['loss_a'] / frac
         assert torch.allclose(losses['loss_a'], full * frac)
     hub.update_info('iter', 0)
+
+
+def test_list_inputs_and_indexed_shared_node():
+    levels = 3
+    feats = [
+        dict(recorder='f', from_student=True, connector=f's{i}')
+        for i in range(levels)
+    ]
+    target = dict(recorder='f', from_student=False)
+    node = dict(
+        connector='pairs',
+        inputs=dict(a=feats, b=[target] * levels))
+    distiller = IFKDDistiller(
+        student_recorders=dict(f=dict(type='ModuleOutputs', source='conv')),
+        teacher_recorders=dict(f=dict(type='ModuleOutputs', source='conv')),
+        connectors=dict(
+            pairs=dict(type='ifkd._PairDiffs'),
+            **{
+                f's{i}': dict(type='ifkd._Scale', factor=float(i + 1))
+                for i in range(levels)
+            }),
+        distill_losses={
+            f'loss{i}': dict(type='ifkd._WeightedSum')
+            for i in range(levels)
+        },
+        loss_forward_mappings={
+            f'loss{i}': dict(
+                preds_S=feats[i],
+                preds_T=target,
+                mask=dict(node, connector_idx=i))
+            for i in range(levels)
+        })
+    student, teacher = _Net(), _Net()
+    nn.init.constant_(student.conv.weight, 1.0)
+    nn.init.constant_(teacher.conv.weight, 0.5)
+    distiller.prepare_from_student(student)
+    distiller.prepare_from_teacher(teacher)
+    x = torch.tensor([[[[1.0, -2.0]]]])
+    losses, _ = _step(distiller, student, teacher, x)
+    for i in range(levels):
+        s, t = (i + 1) * x, 0.5 * x
+        expected = ((s - t) * (s - t).abs()).sum()
+        assert torch.allclose(losses[f'loss{i}'], expected), i
+    # one call of the node serves every index
+    assert distiller.connectors['pairs'].calls == 1
+
+
+def test_bad_list_input_fails_at_build():
+    with pytest.raises(TypeError, match='non-empty list'):
+        IFKDDistiller(
+            student_recorders=dict(
+                f=dict(type='ModuleOutputs', source='conv')),
+            connectors=dict(diff=dict(type='ifkd._Diff')),
+            distill_losses=dict(loss_a=dict(type='ifkd._WeightedSum')),
+            loss_forward_mappings=dict(
+                loss_a=dict(
+                    preds_S=dict(recorder='f', from_student=True),
+                    mask=dict(connector='diff', inputs=dict(a=[], b=[])))))
 
 
 @pytest.mark.parametrize('bad, match', [

@@ -10,6 +10,7 @@ from mmengine.config import Config, config
 
 
 from ifkd.engine import launch
+from ifkd.registry import MODELS
 from tests.conftest import config_path, tiny_options
 
 TEACHERS = {
@@ -84,6 +85,8 @@ def test_baseline_trains(method, det, synthetic_root, teachers, tmp_path):
         if f'distill.{FIRST_LOSS[method]}: ' in line
     ]
     assert losses and all(torch.isfinite(torch.tensor(losses)))
+    if method == 'arsd':  # SSRD runs on the head's box deltas too
+        assert 'distill.loss_ssrd: ' in log
 
 
 ABLATIONS = {
@@ -94,24 +97,47 @@ ABLATIONS = {
 }
 
 
+def _connector_kinds(distiller):
+    return {type(c).__name__ for c in distiller.connectors.values()}
+
+
 @pytest.mark.parametrize('dataset', ['shiprs', 'synthetic-sar-aircraft'])
-def test_ablation_configs_activate_one_module_each(dataset):
+def test_ablation_configs_build_the_modules_they_name(dataset, sam_checkpoint):
+    ifkd_cfg = Config.fromfile(config_path(
+        f'ifkd/ifkd_retinanet_r50-mbv2_fpn_1x_{dataset}.py')).model.distiller
     for name, (ede, fdr, hsm) in ABLATIONS.items():
         cfg = Config.fromfile(config_path(
             f'ablations/{name}_retinanet_r50-mbv2_fpn_1x_{dataset}.py'))
         d = cfg.model.distiller
-        kinds = {c.type for c in d.get('connectors', {}).values()}
-        assert ('ifkd.EDEConnector' in kinds) == ede, name
-        assert ('ifkd.FDRConnector' in kinds) == fdr, name
-        assert ('ifkd.HSMConnector' in kinds) == hsm, name
-        assert bool(d.get('sam_checkpoint')) == ede, name
+        if d.get('sam_checkpoint'):
+            d.sam_checkpoint = sam_checkpoint
+        d.pop('sam_cache', None)
+        distiller = MODELS.build(d)
+        kinds = _connector_kinds(distiller)
+        assert ('EDEConnector' in kinds) == ede, name
+        assert ('FDRConnector' in kinds) == fdr, name
+        assert ('HSMConnector' in kinds) == hsm, name
+        # FRS masks only feed FDR; MobileSAM is built only for EDE
+        assert ('FRSMaskConnector' in kinds) == fdr, name
+        assert (distiller._sam is not None) == ede, name
         at = {f'loss_at_fpn{i}' for i in range(5)}
         ifkd_losses = {f'loss_{k}_fpn{i}' for k in ('feat', 'head')
                        for i in range(5)}
         expected = at | (ifkd_losses if (ede or fdr or hsm) else set())
-        assert set(d.distill_losses) == expected, name
+        assert set(distiller.distill_losses) == expected, name
+        if name == 'at':
+            continue
+        maps = distiller.loss_forward_mappings
         for i in range(5):
-            if name == 'at':
-                break
-            maps = d.loss_forward_mappings[f'loss_feat_fpn{i}']
-            assert ('mask' in maps) == hsm, name
+            assert ('mask' in maps[f'loss_feat_fpn{i}']) == hsm, name
+            assert ('mask' in maps[f'loss_head_fpn{i}']) == hsm, name
+            chain = maps[f'loss_feat_fpn{i}']['preds_T'].get('connector', [])
+            assert chain == [f't_ede{i}'] * ede + [f't_fdr{i}'] * fdr, name
+        if ede and fdr and hsm:  # all three: exactly IFKD's own specs
+            for loss, args in ifkd_cfg.loss_forward_mappings.items():
+                assert maps[loss] == args, loss
+
+
+def test_unknown_ablation_module_fails_at_build():
+    with pytest.raises(ValueError, match=r"unknown IFKD modules \['edd'\]"):
+        MODELS.build(dict(type='ifkd.IFKDDistiller', modules=['edd']))

@@ -47,8 +47,9 @@ def test_ablated_distillers_keep_one_module():
         fdr.connectors
     # HSM only: the mask on the raw teacher feature, no EDE/FDR connector
     mask = hsm.loss_forward_mappings[feat]['mask']
-    assert mask['connector'] == ['hsm']
-    assert 'connector' not in mask['inputs']['t_feat']
+    assert mask['connector'] == 'hsm' and mask['connector_idx'] == 0
+    assert len(mask['inputs']['t_feat']) == 5
+    assert not [s for s in mask['inputs']['t_feat'] if 'connector' in s]
     assert set(hsm.connectors) == {'hsm'} | {f's_adapt{i}' for i in range(5)}
     # the original is untouched
     assert distiller.loss_forward_mappings[feat]['preds_T']['connector'] == [

@@ -4,12 +4,15 @@ import glob
 import os.path as osp
 import subprocess
 import sys
+import warnings
 
 import mmdet
 import pytest
 import torch
+from mmengine.config import Config
 
 from ifkd.engine import launch
+from ifkd.engine.checks import check_config, check_from_scratch
 from tests.conftest import config_path, tiny_options
 
 # Keep every detection of a barely trained model, so mAP is computed.
@@ -66,6 +69,29 @@ def test_num_classes_mismatch_fails_early(synthetic_root, tmp_path):
     with pytest.raises(ValueError, match='num_classes mismatch.*7'):
         launch.train(config_path(CONFIGS['retinanet']), work_dir=str(tmp_path),
               cfg_options=opts)
+
+
+def test_frozen_random_backbone_warns(recwarn):
+    cfg = launch.load_config(config_path(CONFIGS['retinanet']))
+    check_config(cfg)
+    assert not [w for w in recwarn if 'random weights' in str(w.message)]
+    cfg.merge_from_dict({'model.backbone.frozen_stages': 1})
+    with pytest.warns(UserWarning, match='frozen_stages=1.*frozen_stages=-1'):
+        check_config(cfg)
+    # the same backbone with pretrained weights, or a full checkpoint: fine
+    cfg.load_from = 'whatever.pth'
+    check_config(Config(cfg.to_dict()))
+    assert not [w for w in recwarn if 'random weights' in str(w.message)]
+
+
+def test_every_synthetic_config_trains_its_backbone_from_scratch():
+    paths = glob.glob(config_path('**/*synthetic-sar-aircraft.py'),
+                      recursive=True)
+    assert len(paths) >= 30
+    with warnings.catch_warnings():
+        warnings.filterwarnings('error', message='.*random weights')
+        for path in paths:
+            check_from_scratch(launch.load_config(path))
 
 
 def _cli_options(opts):

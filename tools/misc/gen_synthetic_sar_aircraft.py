@@ -25,8 +25,14 @@ def parse_args():
         '--img-size',
         type=int,
         default=256,
-        help='side of the square images in px (%(default)s); boxes keep the '
-        'real size relative to the image, at least 12 px')
+        help='side of the square images in px (%(default)s)')
+    parser.add_argument(
+        '--scene-size',
+        type=int,
+        default=None,
+        help='boxes keep their real size relative to a scene of this side, '
+        'i.e. images are crops of it (default: --img-size, whole scenes); '
+        'boxes are at least 12 px and at most half the image')
     parser.add_argument(
         '--seed', type=int, default=0, help='random seed (%(default)s)')
     parser.add_argument(
@@ -51,7 +57,8 @@ def main():
         img_size=args.img_size,
         seed=args.seed,
         max_objects=args.max_objects,
-        stats=load_stats(args.stats))
+        stats=load_stats(args.stats),
+        scene_size=args.scene_size)
     print(f"wrote {len(splits['train'])} train / {len(splits['test'])} test "
           f'images to {args.out}')
 

@@ -33,9 +33,12 @@ s_feat = [
         data_idx=i,
         connector=f's_adapt{i}') for i in range(num_levels)
 ]
+# HSM of all levels in one batched call; level i takes item i.
 hsm_mask = [
-    dict(connector='hsm', inputs=dict(t_feat=t_target[i], s_feat=s_feat[i]))
-    for i in range(num_levels)
+    dict(
+        connector='hsm',
+        inputs=dict(t_feat=t_target, s_feat=s_feat),
+        connector_idx=i) for i in range(num_levels)
 ]
 
 distiller = dict(

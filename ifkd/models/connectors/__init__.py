@@ -10,3 +10,6 @@ from .gt_masks import (ARSDMaskConnector, FGDMaskConnector,  # noqa: E402
                        InsDistMaskConnector)
 
 __all__ += ['ARSDMaskConnector', 'FGDMaskConnector', 'InsDistMaskConnector']
+from .ssrd_selector import SSRDSelectorConnector  # noqa: E402
+
+__all__ += ['SSRDSelectorConnector']

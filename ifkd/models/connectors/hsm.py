@@ -1,5 +1,5 @@
 import math
-from typing import Dict, Optional
+from typing import Dict, List, Optional, Sequence, Union
 
 import torch
 from mmrazor.models.architectures.connectors.base_connector import \
@@ -24,6 +24,10 @@ class HSMConnector(BaseConnector):
     redistributes the loss over locations without changing its overall
     scale; an image whose distances are all equal or all ~0 (identical
     features) gets all ones.
+
+    Given lists of levels (e.g. the FPN outputs), the distances of all
+    levels are computed in one batched call over the concatenated locations
+    and each level is normalised on its own, as if called level by level.
 
     Args:
         curvature (float): Ball curvature magnitude ``c`` (> 0). Defaults to
@@ -55,9 +59,13 @@ class HSMConnector(BaseConnector):
         self.eps = eps
         self.flat_tol = flat_tol
 
-    def forward(self, t_feat: Tensor, s_feat: Tensor) -> Tensor:
-        """Compute the mask; see :meth:`forward_train`."""
-        return self.forward_train(t_feat, s_feat)
+    def forward(self, t_feat: Union[Tensor, Sequence[Tensor]],
+                s_feat: Union[Tensor, Sequence[Tensor]]
+                ) -> Union[Tensor, List[Tensor]]:
+        """Compute the mask of one level, or of a list of levels."""
+        if isinstance(t_feat, Tensor):
+            return self.forward_train(t_feat, s_feat)
+        return self.forward_levels(t_feat, s_feat)
 
     def _to_ball(self, feat: Tensor) -> Tensor:
         scale = self.scale
@@ -81,12 +89,38 @@ class HSMConnector(BaseConnector):
         """
         assert t_feat.shape == s_feat.shape, \
             f'shape mismatch: {t_feat.shape} vs {s_feat.shape}'
+        return self._normalise(self._distance(t_feat, s_feat))
+
+    @torch.no_grad()
+    def forward_levels(self, t_feats: Sequence[Tensor],
+                       s_feats: Sequence[Tensor]) -> List[Tensor]:
+        """Masks of several levels (same B and C) from one distance call.
+
+        Returns:
+            list[Tensor]: One (B, 1, H_l, W_l) mask per level, each equal to
+            ``forward_train`` on that level alone.
+        """
+        assert len(t_feats) == len(s_feats) > 0, 'need matching level lists'
+        for t, s in zip(t_feats, s_feats):
+            assert t.shape == s.shape, f'shape mismatch: {t.shape} vs {s.shape}'
+        b, c = t_feats[0].shape[:2]
+        sizes = [t.shape[2] * t.shape[3] for t in t_feats]
+        d = self._distance(*(torch.cat([x.reshape(b, c, 1, -1) for x in xs],
+                                       dim=3) for xs in (t_feats, s_feats)))
+        return [
+            self._normalise(level.reshape(b, 1, *t.shape[2:]))
+            for level, t in zip(d.split(sizes, dim=3), t_feats)
+        ]
+
+    def _distance(self, t_feat: Tensor, s_feat: Tensor) -> Tensor:
         # poincare ops cast to fp32 and disable autocast themselves.
-        d = dist(
+        return dist(
             self._to_ball(t_feat.detach()),
             self._to_ball(s_feat.detach()),
             self.curvature,
             dim=1)
+
+    def _normalise(self, d: Tensor) -> Tensor:
         mean = d.mean(dim=(2, 3), keepdim=True)
         # Distances of identical features are fp32 rounding noise (~1e-7);
         # normalising those would turn noise into weights, so such images

@@ -1,7 +1,7 @@
 import inspect
 import json
 import os.path as osp
-from typing import Any, Dict, List, Optional, Union
+from typing import Any, Dict, List, Optional, Sequence, Union
 
 from mmengine.logging import MessageHub
 from mmrazor.models.distillers import ConfigurableDistiller
@@ -11,6 +11,7 @@ from ifkd.registry import MODELS
 from ..connectors import EDEConnector
 from ..utils import MobileSAMEncoder
 from ..utils.sam_cache import SAMEmbeddingCache, cached_sam_output
+from .ablation import ablate_modules
 from .context import DistillContext
 
 RecordSpec = Dict[str, Any]
@@ -29,7 +30,11 @@ class IFKDDistiller(ConfigurableDistiller):
     * ``connector_kwargs``: ``dict(arg=<spec>)`` side inputs for the
       connectors whose ``forward`` takes ``arg`` (e.g. FDR's ``frs_mask``);
     * a recorder-less node ``dict(connector=name, inputs=dict(arg=<spec>))``
-      calling ``connector(**inputs)`` (e.g. HSM on a target and a student).
+      calling ``connector(**inputs)`` (e.g. HSM on a target and a student);
+      an input may be a list of specs, passed as a list of tensors (e.g.
+      all FPN levels to one batched HSM call);
+    * ``connector_idx`` picks one item of a connector's list output; the
+      node itself runs once for all its indices.
 
     Connectors whose ``forward`` takes ``context`` receive the step's
     :class:`DistillContext`. Each distinct spec is evaluated once per step, so
@@ -41,6 +46,10 @@ class IFKDDistiller(ConfigurableDistiller):
             MobileSAM is built once per process and kept out of checkpoints.
         warmup_iters (int): Linearly ramp every distillation loss from 0 to
             its full weight over this many iterations. 0 disables it.
+        modules (Sequence[str], optional): Keep only these IFKD modules
+            (``'ede'``, ``'fdr'``, ``'hsm'``) of the configured connectors,
+            as in the paper's Table 4 ablations; see ``ablate_modules``.
+            Defaults to None (as configured).
         sam_cache (dict, optional): ``dict(dir=...)`` caches MobileSAM's
             outputs on disk (see ``SAMEmbeddingCache``); ``dir`` gets one
             sub-directory per source if EDE connectors use several.
@@ -53,7 +62,15 @@ class IFKDDistiller(ConfigurableDistiller):
                  sam_checkpoint: Optional[str] = None,
                  warmup_iters: int = 0,
                  sam_cache: Optional[dict] = None,
+                 modules: Optional[Sequence[str]] = None,
                  **kwargs) -> None:
+        if modules is not None:
+            kwargs.update(
+                ablate_modules(
+                    dict(
+                        connectors=kwargs.get('connectors') or {},
+                        loss_forward_mappings=kwargs.get(
+                            'loss_forward_mappings') or {}), modules))
         self.warmup_iters = warmup_iters
         self._memo: Dict[str, Any] = {}
         self.context: Optional[DistillContext] = None
@@ -116,18 +133,24 @@ class IFKDDistiller(ConfigurableDistiller):
         spec = dict(
             recorder=recorder, from_student=from_student,
             record_idx=record_idx, data_idx=data_idx, connector=connector,
-            connector_idx=connector_idx, connector_kwargs=connector_kwargs,
-            inputs=inputs)
+            connector_kwargs=connector_kwargs, inputs=inputs)
+        if connector_idx is not None:  # index the shared, memoised output
+            return self.get_record(**spec)[connector_idx]
         key = json.dumps(spec, sort_keys=True, default=str)
         if key not in self._memo:
             self._memo[key] = self._evaluate(**spec)
         return self._memo[key]
 
+    def _get_input(self, spec: Union[RecordSpec, List[RecordSpec]]) -> Any:
+        if isinstance(spec, dict):
+            return self.get_record(**spec)
+        return [self.get_record(**s) for s in spec]
+
     def _evaluate(self, recorder, from_student, record_idx, data_idx,
-                  connector, connector_idx, connector_kwargs, inputs):
+                  connector, connector_kwargs, inputs):
         names = self._connector_names(connector)
         if recorder is None:  # a node: connector(**inputs)
-            kwargs = {k: self.get_record(**v) for k, v in inputs.items()}
+            kwargs = {k: self._get_input(v) for k, v in inputs.items()}
             data = self._call_connector(names[0], **kwargs)
             names = names[1:]
         else:
@@ -142,8 +165,6 @@ class IFKDDistiller(ConfigurableDistiller):
         }
         for name in names:
             data = self._call_connector(name, data, **side)
-        if connector_idx is not None:
-            data = data[connector_idx]
         return data
 
     def compute_distill_losses(self) -> Dict[str, Any]:
@@ -205,5 +226,14 @@ class IFKDDistiller(ConfigurableDistiller):
                     f'{side}_recorders ({list(manager.recorders)}).')
         for sub in ('inputs', 'connector_kwargs'):
             for arg, sub_spec in (spec.get(sub) or {}).items():
-                self._check_spec(f'{where}.{sub}.{arg}', sub_spec,
-                                 student_recorders, teacher_recorders)
+                sub_specs = [sub_spec] if isinstance(sub_spec, dict) else (
+                    list(sub_spec) if sub == 'inputs' else [])
+                if not sub_specs or not all(
+                        isinstance(x, dict) for x in sub_specs):
+                    allowed = ('a spec dict or a non-empty list of them'
+                               if sub == 'inputs' else 'a spec dict')
+                    raise TypeError(f'{where}.{sub}.{arg}: expected '
+                                    f'{allowed}, got {sub_spec!r}.')
+                for i, one in enumerate(sub_specs):
+                    self._check_spec(f'{where}.{sub}.{arg}[{i}]', one,
+                                     student_recorders, teacher_recorders)
