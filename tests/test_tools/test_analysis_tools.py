@@ -195,6 +195,39 @@ def test_tables_match_the_test_jsons(tested_dirs, tmp_path):
     assert 'old' not in text and line in text and text.endswith('end\n')
 
 
+def test_metafile_results_set_from_the_rows(tested_dirs, tmp_path):
+    import yaml
+    root, names = tested_dirs
+    src = osp.join(REPO, 'configs', 'ifkd', 'metafile.yml')
+    meta = tmp_path / 'metafile.yml'
+    shutil.copy(src, meta)
+    rows = collect_results.collect([str(root)])
+    note = "budget: it's tiny"
+    assert collect_results.update_metafile(str(meta), rows, note) == 2
+    # twice: idempotent (the generated block is replaced, not appended)
+    assert collect_results.update_metafile(str(meta), rows, note) == 2
+    before = {m['Name']: m for m in yaml.safe_load(open(src))['Models']}
+    after = {m['Name']: m for m in yaml.safe_load(open(meta))['Models']}
+    assert before.keys() == after.keys()
+    by_method = {r['method']: r for r in rows}
+    for method in ('fgd', 'ifkd'):
+        name = f'{method}_retinanet_r50-mbv2_fpn_1x_synthetic-sar-aircraft'
+        (result, ) = after[name]['Results']
+        assert result['Dataset'] == 'Synthetic SAR-AIRcraft'
+        row = by_method[method]
+        assert result['Metrics'] == {
+            'box AP': round(row['mAP'], 1),
+            'box AP@0.5': round(row['AP50'], 1),
+            'box AP@0.75': round(row['AP75'], 1)
+        }
+        assert note in result['Source']
+    # everything else is untouched
+    for name in before:
+        if 'r50-mbv2_fpn_1x_synthetic' not in name or not (
+                name.startswith(('fgd_', 'ifkd_'))):
+            assert before[name] == after[name], name
+
+
 def test_dir_named_by_its_config_dump_else_skipped(tested_dirs, tmp_path):
     root, names = tested_dirs
     odd = tmp_path / 'my_experiment'
@@ -205,3 +238,48 @@ def test_dir_named_by_its_config_dump_else_skipped(tested_dirs, tmp_path):
     for dump in glob.glob(str(odd / '*.py')):
         os.remove(dump)
     assert collect_results.collect([str(odd)]) == []
+
+
+def test_synthetic_results_tool_end_to_end(tmp_path, sam_checkpoint):
+    """The tool behind the README's synthetic section, at a tiny budget:
+    teacher, student and one baseline trained, exported, tested and
+    written into copies of the README and the metafile."""
+    import yaml
+    tool = _tool('synthetic_results')
+    readme, meta = tmp_path / 'README.md', tmp_path / 'metafile.yml'
+    shutil.copy(osp.join(REPO, 'configs', 'ifkd', 'README.md'), readme)
+    shutil.copy(osp.join(REPO, 'configs', 'ifkd', 'metafile.yml'), meta)
+    work, data = tmp_path / 'work', tmp_path / 'data'
+    argv = [
+        '--only', '^fitnet_retinanet', '--work-dir', str(work),
+        '--data-root', str(data), '--num-train', '2', '--num-test', '1',
+        '--img-size', '64', '--scene-size', '256', '--epochs', '1',
+        '--batch-size', '2', '--sam-checkpoint', sam_checkpoint,
+        '--update-readme', str(readme), '--update-metafile', str(meta)
+    ]
+    tool.main(argv)
+    names = ['retinanet_r50_fpn_1x_synthetic-sar-aircraft',
+             'retinanet_mbv2_fpn_1x_synthetic-sar-aircraft',
+             'fitnet_retinanet_r50-mbv2_fpn_1x_synthetic-sar-aircraft']
+    assert sorted(os.listdir(work / 'test')) == sorted(names)
+    rows = {r['method']: r for r in collect_results.collect([
+        str(work / 'test')])}
+    assert set(rows) == {'teacher', 'student', 'fitnet'}
+    # the distilled student was exported and tested with its own config
+    assert (work / names[2] / 'student_epoch_1.pth').is_file()
+    text = readme.read_text()
+    section = text[text.index(collect_results.README_START):
+                   text.index(collect_results.README_END)]
+    assert '2 train / 1 test images of 64 px' in section
+    fitnet = next(ln for ln in section.splitlines()
+                  if ln.startswith('| FitNet'))
+    assert f"{rows['fitnet']['mAP']:.1f}" in fitnet
+    models = {m['Name']: m for m in yaml.safe_load(open(meta))['Models']}
+    assert models[names[2]]['Results'][0]['Metrics']['box AP'] == round(
+        rows['fitnet']['mAP'], 1)
+    # a second run finds everything done and trains nothing
+    mtimes = {p: os.path.getmtime(p)
+              for p in glob.glob(str(work / '*' / 'epoch_1.pth'))}
+    tool.main(argv)
+    assert mtimes == {p: os.path.getmtime(p)
+                      for p in glob.glob(str(work / '*' / 'epoch_1.pth'))}

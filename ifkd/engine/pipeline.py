@@ -1,0 +1,220 @@
+"""Train / export / test stages on the built-in synthetic set, shared by
+``tools/run_demo.py`` and ``tools/analysis_tools/synthetic_results.py``.
+
+Every stage calls the functions behind ``tools/train.py``, ``tools/test.py``
+and ``export_student.py`` in the calling process, so the libraries are
+imported once and MobileSAM is built once. A stage whose output exists is
+skipped, so an interrupted run picks up where it stopped.
+"""
+import json
+import os
+import os.path as osp
+import re
+import shutil
+import time
+import warnings
+from dataclasses import asdict, dataclass
+from typing import Dict, Optional
+
+from ifkd.datasets.synthetic import (GENERATOR_FILE, generate_dataset,
+                                     generator_args)
+from ifkd.engine.export import export_student
+from ifkd.engine.launch import test, train
+
+DATASET = 'synthetic-sar-aircraft'
+DETECTOR_DIRS = {'retinanet': 'retinanet', 'faster-rcnn': 'faster_rcnn'}
+# COCO mAP over each image's top 100 detections, without the usual 0.05
+# score cut-off, which would hide what short runs have learned.
+SCORE_THR = {
+    'retinanet': 'model.test_cfg.score_thr',
+    'faster-rcnn': 'model.test_cfg.rcnn.score_thr'
+}
+DISTILL_RE = re.compile(r'^(?P<method>[a-z0-9-]+?)_(?P<det>retinanet|'
+                        r'faster-rcnn)_r50-(?P<student>[a-z0-9]+)_fpn_1x_'
+                        rf'{DATASET}$')
+
+
+@dataclass
+class SyntheticBudget:
+    """The data and schedule of a synthetic run (all stages share it).
+
+    Args:
+        num_train (int): Generated train images.
+        num_test (int): Generated test images.
+        img_size (int): Side of the images and of the resize.
+        scene_size (int): Aircraft are as many px wide as in a scene of
+            this side (see ``generate_dataset``).
+        epochs (int): Epochs of every training stage.
+        batch_size (int): Training batch size.
+    """
+    num_train: int = 16
+    num_test: int = 8
+    img_size: int = 128
+    scene_size: int = 512
+    epochs: int = 12
+    batch_size: int = 4
+
+    @property
+    def iters(self) -> int:
+        return -(-self.num_train // self.batch_size) * self.epochs
+
+    @property
+    def checkpoint(self) -> str:
+        return f'epoch_{self.epochs}.pth'
+
+    def describe(self) -> str:
+        return (f'{self.num_train} train / {self.num_test} test images of '
+                f'{self.img_size} px (scene {self.scene_size} px), '
+                f'{self.epochs} epochs of batch {self.batch_size} '
+                f'({self.iters} iterations) from scratch')
+
+
+def ensure_data(data_root: str, budget: SyntheticBudget,
+                guard_dir: Optional[str] = None) -> None:
+    """Generate the set unless ``data_root`` already holds it with the
+    budget's settings. Refuses to replace data that the results in
+    ``guard_dir`` were made from."""
+    gen = generator_args(
+        num_train=budget.num_train,
+        num_test=budget.num_test,
+        img_size=budget.img_size,
+        scene_size=budget.scene_size)
+    made_with = osp.join(data_root, GENERATOR_FILE)
+    if osp.isfile(made_with):
+        with open(made_with) as f:
+            if json.load(f) == gen:
+                return
+    if guard_dir and osp.isdir(guard_dir) and os.listdir(guard_dir):
+        raise RuntimeError(
+            f'{data_root} is missing or was generated with other settings '
+            f'than {gen}, and {guard_dir} holds results made from it: move '
+            f'{guard_dir} away (or pass another work dir) first.')
+    print(f'== generating {data_root}: {gen}', flush=True)
+    shutil.rmtree(data_root, ignore_errors=True)
+    generate_dataset(data_root, **gen)
+
+
+def ensure_sam_checkpoint(path: str, work_dir: str) -> str:
+    """``path`` if it exists, else an untrained MobileSAM ``vit_t`` saved in
+    ``work_dir`` (with a loud warning), so the pipeline runs offline."""
+    if osp.isfile(path):
+        return path
+    out = osp.join(work_dir, 'mobile_sam_untrained.pt')
+    if not osp.isfile(out):
+        import torch
+        with warnings.catch_warnings():  # timm deprecation noise
+            warnings.simplefilter('ignore')
+            from mobile_sam import sam_model_registry
+        os.makedirs(work_dir, exist_ok=True)
+        torch.manual_seed(0)
+        torch.save(sam_model_registry['vit_t']().state_dict(), out)
+    print(f'WARNING: {path} not found; using an UNTRAINED MobileSAM saved to '
+          f'{out}. EDE then perturbs with untrained features: put the real '
+          'weights (mobile_sam.pt) there for meaningful results.')
+    return out
+
+
+def stage_options(data_root: str, budget: SyntheticBudget) -> dict:
+    """``--cfg-options`` shared by every stage: data, size and schedule."""
+    root = data_root.rstrip('/') + '/'
+    size = (budget.img_size, budget.img_size)
+    return {
+        'train_cfg.max_epochs': budget.epochs,
+        'train_dataloader.batch_size': budget.batch_size,
+        'train_dataloader.dataset.data_root': root,
+        'test_dataloader.dataset.data_root': root,
+        'test_evaluator.data_root': root,
+        'train_dataloader.dataset.pipeline.2.scale': size,
+        'test_dataloader.dataset.pipeline.1.scale': size,
+        # Warm up over the first fifth; LR steps at 2/3 and 11/12 of the
+        # run, as at epochs 8 and 11 of the 1x schedule.
+        'param_scheduler.0.end': max(1, budget.iters // 5),
+        'param_scheduler.1.milestones': [
+            max(1, budget.epochs * 2 // 3),
+            max(1, budget.epochs * 11 // 12)
+        ],
+        # The test stage evaluates: no validation, one checkpoint.
+        'val_cfg': None,
+        'val_dataloader': None,
+        'val_evaluator': None,
+        'default_hooks.checkpoint.interval': budget.epochs,
+        'default_hooks.logger.interval': 10,
+    }
+
+
+def config_path(name: str) -> str:
+    """Config file of a synthetic-set config name (plain or distilled)."""
+    m = DISTILL_RE.match(name)
+    if m:
+        folder = 'ablations' if m['method'].startswith('at-') else (
+            'ifkd' if m['method'] == 'ifkd' else 'baselines')
+        return osp.join('configs', folder, name + '.py')
+    det = name.split('_')[0]
+    return osp.join('configs', DETECTOR_DIRS[det], name + '.py')
+
+
+def student_of(name: str) -> str:
+    """The undistilled student config name of a distillation config."""
+    m = DISTILL_RE.match(name)
+    return f"{m['det']}_{m['student']}_fpn_1x_{DATASET}"
+
+
+def teacher_of(name: str) -> str:
+    m = DISTILL_RE.match(name)
+    return f"{m['det']}_r50_fpn_1x_{DATASET}"
+
+
+def train_stage(name: str, work_root: str, options: dict,
+                budget: SyntheticBudget,
+                extra: Optional[Dict] = None) -> Optional[float]:
+    """Train config ``name`` into ``work_root/name``; returns the seconds
+    it took, or None when its final checkpoint already existed."""
+    work = osp.join(work_root, name)
+    if osp.isfile(osp.join(work, budget.checkpoint)):
+        return None
+    print(f'== training {name}', flush=True)
+    start = time.time()
+    train(config_path(name), work, resume='auto',
+          cfg_options={**options, **(extra or {})})
+    return time.time() - start
+
+
+def test_stage(name: str, work_root: str, options: dict,
+               budget: SyntheticBudget) -> str:
+    """Evaluate what ``name`` trained into ``work_root/test/name``, which
+    ``collect_results.py`` identifies by its name. A distilled student is
+    exported first and tested with its own detector config."""
+    work = osp.join(work_root, name)
+    weights = osp.join(work, budget.checkpoint)
+    cfg = name
+    if DISTILL_RE.match(name):
+        student = osp.join(work, 'student_' + budget.checkpoint)
+        if not osp.isfile(student):
+            export_student(weights, student)
+        weights, cfg = student, student_of(name)
+    out = osp.join(work_root, 'test', name)
+    print(f'== testing {name}', flush=True)
+    test(config_path(cfg), weights, out,
+         cfg_options={**options, SCORE_THR[cfg.split('_')[0]]: 0.0})
+    return out
+
+
+def distill_extra(name: str, work_root: str, budget: SyntheticBudget,
+                  sam_checkpoint: str) -> dict:
+    """Options pointing a distillation config at its trained teacher, the
+    MobileSAM weights and a shared MobileSAM cache."""
+    return {
+        'model.teacher_ckpt':
+        osp.join(work_root, teacher_of(name), budget.checkpoint),
+        'model.distiller.sam_checkpoint': sam_checkpoint,
+        'model.distiller.sam_cache.dir': osp.join(work_root, 'sam_cache'),
+        # Ramp every method's distillation losses in over the same first
+        # fifth of the run as the learning rate.
+        'model.distiller.warmup_iters': max(1, budget.iters // 5),
+    }
+
+
+def save_budget(work_root: str, budget: SyntheticBudget) -> None:
+    os.makedirs(work_root, exist_ok=True)
+    with open(osp.join(work_root, 'budget.json'), 'w') as f:
+        json.dump(asdict(budget), f)
