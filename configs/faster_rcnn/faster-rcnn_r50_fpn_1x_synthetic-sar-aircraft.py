@@ -5,6 +5,13 @@ _base_ = [
 ]
 # The synthetic set runs offline: no ImageNet weights. From scratch, BN must
 # learn its statistics and no stage may stay frozen at random init.
+# Small images with a few aircraft each: fewer proposals and sampled RoIs
+# than mmdet's defaults, which are sized for 1333 x 800 COCO images and
+# would make the RoI head dominate a CPU step here.
 model = dict(
     backbone=dict(init_cfg=None, frozen_stages=-1, norm_eval=False),
-    roi_head=dict(bbox_head=dict(num_classes=7)))
+    roi_head=dict(bbox_head=dict(num_classes=7)),
+    train_cfg=dict(
+        rpn_proposal=dict(nms_pre=500, max_per_img=300),
+        rcnn=dict(sampler=dict(num=128))),
+    test_cfg=dict(rpn=dict(nms_pre=500, max_per_img=300)))

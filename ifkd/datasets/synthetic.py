@@ -36,9 +36,9 @@ from .voc_parsing import SAR_AIRCRAFT_CLASSES
 
 STATS_FILE = osp.join(osp.dirname(__file__), 'sar_aircraft_stats.json')
 MIN_BOX = 12  # px; smaller real boxes would vanish at small image sizes
-TARGET_THR = 0.2
+TARGET_THR = 0.2  # target energy below this fraction of the peak is cut off
 # Written next to the splits: the arguments the set was generated with.
-GENERATOR_FILE = 'synthetic.json'  # target energy below this fraction of the peak is cut off
+GENERATOR_FILE = 'synthetic.json'
 
 
 @dataclass(frozen=True)

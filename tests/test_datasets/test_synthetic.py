@@ -1,5 +1,6 @@
 """Synthetic SAR-AIRcraft generator: determinism, layout, loading, stats."""
 import filecmp
+import json
 import os
 import os.path as osp
 import re
@@ -12,7 +13,9 @@ import pytest
 from PIL import Image
 
 from ifkd.datasets import SARAircraftDataset
-from ifkd.datasets.synthetic import generate_dataset, load_stats
+from ifkd.datasets.synthetic import (GENERATOR_FILE, generate_dataset,
+                                     generator_args, load_stats,
+                                     sample_box_wh)
 from ifkd.datasets.voc_parsing import SAR_AIRCRAFT_CLASSES
 from .test_voc_parsing import SAMPLE, load_tool, needs_sample
 
@@ -95,7 +98,10 @@ def test_layout_is_sar_aircraft(small_set):
     files = {p for p in tree(root) if osp.isfile(osp.join(root, p))}
     assert files == {f'JPEGImages/{s}.jpg' for s in stems} | {
         f'Annotations/{s}.xml' for s in stems
-    } | {'ImageSets/Main/train.txt', 'ImageSets/Main/test.txt'}
+    } | {'ImageSets/Main/train.txt', 'ImageSets/Main/test.txt',
+         GENERATOR_FILE}
+    with open(osp.join(root, GENERATOR_FILE)) as f:
+        assert json.load(f) == generator_args(num_train=6, num_test=3, seed=7)
 
     real = open(f'{SAMPLE}/Annotations/0004360.xml').read()
     for stem in stems:
@@ -191,3 +197,21 @@ def test_bad_arguments(tmp_path):
         generate_dataset(str(tmp_path), img_size=32)
     with pytest.raises(ValueError, match='num_train'):
         generate_dataset(str(tmp_path), num_train=0, num_test=0)
+
+
+def test_scene_size_keeps_real_pixel_sizes():
+    stats = load_stats()
+    for name in ('A220', 'A330', 'other'):
+        for seed in range(20):
+            # the same draw, as a 1000 px scene and as a 128 px crop of it
+            whole = sample_box_wh(stats, name, 1000,
+                                  np.random.default_rng(seed))
+            crop = sample_box_wh(stats, name, 128,
+                                 np.random.default_rng(seed), scene_size=1000)
+            assert crop == pytest.approx(
+                [float(np.clip(v, 12, 64)) for v in whole])
+            # without scene_size the box shrinks with the image
+            small = sample_box_wh(stats, name, 128,
+                                  np.random.default_rng(seed))
+            assert small == pytest.approx(
+                [float(np.clip(v * 128 / 1000, 12, 64)) for v in whole])

@@ -129,9 +129,11 @@ def tested_dirs(synthetic_root, tmp_path_factory):
     """Real test-run work dirs, named as a teacher, a student and two
     distilled students (all evaluate one tiny checkpoint)."""
     root = tmp_path_factory.mktemp('results')
-    launch.train(config_path(STUDENT), work_dir=str(root / 'train'),
+    # trained outside root: its own validation would be collected too
+    train_dir = tmp_path_factory.mktemp('train')
+    launch.train(config_path(STUDENT), work_dir=str(train_dir),
                  cfg_options=_opts(synthetic_root))
-    ckpt = str(root / 'train' / 'epoch_1.pth')
+    ckpt = str(train_dir / 'epoch_1.pth')
     names = ['retinanet_r50_fpn_1x_synthetic-sar-aircraft',
              'retinanet_mbv2_fpn_1x_synthetic-sar-aircraft',
              'fgd_retinanet_r50-mbv2_fpn_1x_synthetic-sar-aircraft',

@@ -71,6 +71,22 @@ def test_num_classes_mismatch_fails_early(synthetic_root, tmp_path):
               cfg_options=opts)
 
 
+def test_in_process_runs_log_into_their_own_work_dirs(synthetic_root,
+                                                     tmp_path):
+    # mmdet's configs name the visualizer 'visualizer', and mmengine reuses
+    # a named instance: without ifkd's fix the second run's validation
+    # scalars would land in the first run's folder.
+    opts = {**tiny_options(synthetic_root),
+            'train_dataloader.dataset.indices': 2}
+    for run in ('a', 'b'):
+        launch.train(config_path(CONFIGS['retinanet']),
+                     work_dir=str(tmp_path / run), cfg_options=opts)
+    for run in ('a', 'b'):
+        (scalars, ) = glob.glob(str(tmp_path / run / '*' / 'vis_data' /
+                                    'scalars.json'))
+        assert 'coco/bbox_mAP' in _read(scalars), run
+
+
 def test_frozen_random_backbone_warns(recwarn):
     cfg = launch.load_config(config_path(CONFIGS['retinanet']))
     check_config(cfg)

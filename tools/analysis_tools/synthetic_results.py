@@ -47,6 +47,10 @@ def parse_args(argv=None):
     p.add_argument(
         '--only', help='regex: only the configs whose name it matches, plus '
         'the teachers and students these need')
+    p.add_argument(
+        '--threads', type=int,
+        help='torch CPU threads; two single-thread runs with disjoint '
+        '--only on 2 cores beat one two-thread run')
     p.add_argument('--update-readme', help='README to rewrite the section of')
     p.add_argument('--update-metafile', help='metafile.yml to update')
     add_budget_args(p)
@@ -56,6 +60,9 @@ def parse_args(argv=None):
 def main(argv=None):
     args = parse_args(argv)
     start = time.time()
+    if args.threads:
+        import torch
+        torch.set_num_threads(args.threads)
     os.chdir(ROOT)
     import collect_results
     from run_demo import budget_from_args

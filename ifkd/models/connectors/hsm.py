@@ -102,7 +102,8 @@ class HSMConnector(BaseConnector):
         """
         assert len(t_feats) == len(s_feats) > 0, 'need matching level lists'
         for t, s in zip(t_feats, s_feats):
-            assert t.shape == s.shape, f'shape mismatch: {t.shape} vs {s.shape}'
+            assert t.shape == s.shape, \
+                f'shape mismatch: {t.shape} vs {s.shape}'
         b, c = t_feats[0].shape[:2]
         sizes = [t.shape[2] * t.shape[3] for t in t_feats]
         d = self._distance(*(torch.cat([x.reshape(b, c, 1, -1) for x in xs],

@@ -19,6 +19,8 @@ class ARSDLoss(nn.Module):
     normalisation ARSD builds on). Used both on the (adapted) FPN features
     and on the classification logits, as ARSD does; the authors' code uses
     0.01 for both. Computed in fp32; the teacher and the mask are detached.
+    ARSD's other term, strict supervision regression distillation, is
+    ``ifkd.SSRDSelectorConnector`` followed by an L1 loss.
 
     Args:
         loss_weight (float): Weight of the loss. Defaults to 0.01.
