@@ -7,6 +7,7 @@ imported once and MobileSAM is built once. A stage whose output exists is
 skipped, so an interrupted run picks up where it stopped.
 """
 import json
+import math
 import os
 import os.path as osp
 import re
@@ -174,8 +175,17 @@ def train_stage(name: str, work_root: str, options: dict,
         return None
     print(f'== training {name}', flush=True)
     start = time.time()
-    train(config_path(name), work, resume='auto',
-          cfg_options={**options, **(extra or {})})
+    runner = train(config_path(name), work, resume='auto',
+                   cfg_options={**options, **(extra or {})})
+    loss = runner.message_hub.get_scalar('train/loss').current()
+    if not math.isfinite(loss):
+        # Its checkpoint would test as mAP 0 and pass for a result.
+        os.replace(osp.join(work, budget.checkpoint),
+                   osp.join(work, 'diverged_' + budget.checkpoint))
+        raise RuntimeError(
+            f'{name} diverged (final training loss {loss}); its results '
+            f'would be meaningless. Lower its learning rate or clip its '
+            f'gradients (optim_wrapper.clip_grad), then run again.')
     return time.time() - start
 
 
