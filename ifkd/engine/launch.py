@@ -4,6 +4,7 @@ import os.path as osp
 from typing import Optional
 
 from mmengine.config import Config, ConfigDict
+from mmengine.device import get_device
 from mmengine.runner import Runner
 
 from ifkd.engine.checks import check_config
@@ -38,6 +39,21 @@ def load_config(config: str,
     return cfg
 
 
+def use_amp(cfg: Config) -> None:
+    """Switch ``cfg`` to mixed precision (fp16 with dynamic loss scaling).
+
+    mmengine's ``AmpOptimWrapper`` asserts a GPU/NPU/MLU device; this fails
+    first, with the fix, instead of deep inside the runner's build.
+    """
+    if get_device() == 'cpu':
+        raise RuntimeError(
+            '--amp needs a CUDA (or NPU/MLU) device, and none is available: '
+            "mmengine's AmpOptimWrapper does not run on CPU. Train without "
+            '--amp here.')
+    cfg.optim_wrapper.type = 'AmpOptimWrapper'
+    cfg.optim_wrapper.loss_scale = 'dynamic'
+
+
 def build_runner(cfg: Config) -> Runner:
     """Validate the config, then build the runner it asks for."""
     check_config(cfg)
@@ -62,8 +78,7 @@ def train(config: str,
     """
     cfg = load_config(config, work_dir, cfg_options, launcher)
     if amp:
-        cfg.optim_wrapper.type = 'AmpOptimWrapper'
-        cfg.optim_wrapper.loss_scale = 'dynamic'
+        use_amp(cfg)
     if resume == 'auto':
         cfg.resume = True
         cfg.load_from = None

@@ -24,7 +24,8 @@ from ifkd.models.distillers.context import DistillContext
 from ifkd.models.distillers.ifkd_distiller import IFKDDistiller
 from ifkd.models.utils.sam_cache import (SAMEmbeddingCache,
                                          check_pipeline_cacheable,
-                                         dataset_pipelines)
+                                         dataset_pipelines,
+                                         pixel_settings_tag)
 
 mobile_sam = pytest.importorskip('mobile_sam')
 
@@ -306,6 +307,48 @@ def test_hook_toggles_the_distiller_cache(checkpoints, tmp_path):
     assert cache.enabled is False
     assert 'PhotoMetricDistortion' in warnings[0]
     assert len(dataset_pipelines(runner.cfg.train_dataloader.dataset)) == 2
+
+
+def _with(pipeline, index, **changes):
+    out = [dict(t) for t in pipeline]
+    out[index].update(changes)
+    return out
+
+
+def test_loading_and_resize_settings_key_the_cache(checkpoints, images,
+                                                   tmp_path):
+    base = pixel_settings_tag([TRAIN])
+    # settings that change SAM's pixels for the same file, flip and shape
+    for index, change in [(0, dict(color_type='grayscale')),
+                          (0, dict(imdecode_backend='pillow')),
+                          (2, dict(interpolation='nearest')),
+                          (2, dict(backend='pillow'))]:
+        assert pixel_settings_tag([_with(TRAIN, index, **change)]) != base
+    # the output size is keyed by img_shape already; flips by direction
+    for index, change in [(2, dict(scale=(512, 512))),
+                          (2, dict(keep_ratio=False)),
+                          (3, dict(prob=1.0)), (1, dict(with_mask=True))]:
+        assert pixel_settings_tag([_with(TRAIN, index, **change)]) == base
+    # the hook hands the tag to the cache, and another tag is another entry
+    distiller = make_distiller(checkpoints[0], str(tmp_path))
+    fake = distiller._sam = FakeSAM(checkpoints[0])
+    runner = SimpleNamespace(
+        model=SimpleNamespace(distiller=distiller, data_preprocessor=None),
+        logger=SimpleNamespace(info=lambda m: None, warning=print),
+        cfg=SimpleNamespace(train_dataloader=SimpleNamespace(
+            dataset=dict(pipeline=TRAIN))))
+    SAMCacheHook().before_train(runner)
+    cache = distiller.sam_caches['embedding']
+    assert cache.pipeline_tag == base
+    ede_outputs(distiller, make_context(images))
+    ede_outputs(distiller, make_context(images))
+    assert fake.images == 2
+    runner.cfg.train_dataloader.dataset['pipeline'] = _with(
+        TRAIN, 2, interpolation='nearest')
+    SAMCacheHook().before_train(runner)
+    ede_outputs(distiller, make_context(images))
+    assert fake.images == 4
+    assert len([f for f in os.listdir(tmp_path) if f.endswith('.npy')]) == 4
 
 
 def test_disabled_cache_is_bypassed(checkpoints, images, tmp_path):

@@ -25,9 +25,8 @@ from ifkd.models.algorithms.detection_distill import load_model_cfg
 from ifkd.models.distillers.context import DistillContext
 from ifkd.models.utils import MobileSAMEncoder
 from ifkd.models.utils.sam_cache import (SAMEmbeddingCache,
-                                         cached_sam_output,
-                                         check_pipeline_cacheable,
-                                         dataset_pipelines)
+                                         cached_sam_output, dataset_pipelines,
+                                         inspect_train_pipelines)
 
 
 def flip_states(dataset_cfg: dict) -> List[Optional[str]]:
@@ -69,7 +68,7 @@ def fix_flip(dataset_cfg: dict, direction: Optional[str]) -> dict:
     return cfg
 
 
-def _caches(distiller: dict, cache_dir: str) -> dict:
+def _caches(distiller: dict, cache_dir: str, pipeline_tag: str) -> dict:
     import os.path as osp
     sources = sorted({
         c.get('source', 'embedding')
@@ -77,12 +76,15 @@ def _caches(distiller: dict, cache_dir: str) -> dict:
         if str(c.get('type', '')).split('.')[-1] == 'EDEConnector'
     })
     checkpoint = MobileSAMEncoder.build(distiller['sam_checkpoint']).checkpoint
-    return {
+    caches = {
         s: SAMEmbeddingCache(
             cache_dir if len(sources) == 1 else osp.join(cache_dir, s),
             checkpoint, s, enabled=True)
         for s in sources
     }
+    for cache in caches.values():
+        cache.pipeline_tag = pipeline_tag
+    return caches
 
 
 def build_sam_cache(cfg: Config, batch_size: int = 4,
@@ -94,11 +96,10 @@ def build_sam_cache(cfg: Config, batch_size: int = 4,
     if not distiller.get('sam_cache'):
         raise ValueError('model.distiller.sam_cache is not set.')
     dataset_cfg = cfg.train_dataloader.dataset
-    for pipeline in dataset_pipelines(dataset_cfg):
-        ok, reason = check_pipeline_cacheable(pipeline)
-        if not ok:
-            raise ValueError(f'Cannot cache this config: {reason}.')
-    caches = _caches(distiller, distiller.sam_cache['dir'])
+    ok, reason, tag = inspect_train_pipelines(dataset_cfg)
+    if not ok:
+        raise ValueError(f'Cannot cache this config: {reason}.')
+    caches = _caches(distiller, distiller.sam_cache['dir'], tag)
     encoder = MobileSAMEncoder.build(distiller.sam_checkpoint, device)
     student = load_model_cfg(cfg.model.architecture)
     preprocessor = MODELS.build(student.data_preprocessor).to(device)

@@ -1,8 +1,7 @@
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 
-from ifkd.models.utils.sam_cache import (check_pipeline_cacheable,
-                                         dataset_pipelines)
+from ifkd.models.utils.sam_cache import inspect_train_pipelines
 from ifkd.registry import HOOKS
 
 
@@ -24,7 +23,8 @@ def _batch_augments(model) -> list:
 class SAMCacheHook(Hook):
     """Turn the IFKD distiller's MobileSAM cache on or off before training.
 
-    The cache keys an image by its file, flip and resized shape; it is only
+    The cache keys an image by its file, flip, resized shape and loading /
+    resize settings (which this hook hands it); it is only
     correct if the train pipeline changes nothing else that MobileSAM sees
     (see ``check_pipeline_cacheable``), and if the data preprocessor has no
     batch augmentation. Otherwise the cache is disabled with a warning.
@@ -36,16 +36,13 @@ class SAMCacheHook(Hook):
         caches = _sam_caches(runner.model)
         if not caches:
             return
-        ok, reason = True, ''
-        dataset = runner.cfg.train_dataloader.dataset
-        for pipeline in dataset_pipelines(dataset):
-            ok, reason = check_pipeline_cacheable(pipeline)
-            if not ok:
-                break
+        ok, reason, tag = inspect_train_pipelines(
+            runner.cfg.train_dataloader.dataset)
         if ok and _batch_augments(runner.model):
             ok, reason = False, 'the data preprocessor has batch_augments'
         for cache in caches.values():
             cache.enabled = ok
+            cache.pipeline_tag = tag
         if ok:
             runner.logger.info(
                 'SAM cache on: ' +

@@ -37,6 +37,14 @@ CACHEABLE_TRANSFORMS = frozenset({
     'FilterAnnotations', 'PackDetInputs', 'PackInputs', 'ToTensor',
     'ImageToTensor', 'Collect'
 })
+# Transforms whose settings change SAM's pixels beyond what the key already
+# holds (the output size is in the key through img_shape).
+_PIXEL_TRANSFORMS = frozenset(
+    {'LoadImageFromFile', 'LoadImageFromNDArray', 'Resize', 'FixShapeResize'})
+_SIZE_ARGS = frozenset({
+    'type', 'scale', 'scale_factor', 'keep_ratio', 'width', 'height',
+    'clip_object_border', 'backend_args', 'file_client_args'
+})
 _FILE_SHA1: Dict[Tuple[str, int, int], str] = {}
 
 
@@ -96,6 +104,44 @@ def check_pipeline_cacheable(pipeline: Sequence[Any]) -> Tuple[bool, str]:
     return True, ''
 
 
+def pixel_settings_tag(pipelines: Sequence[Sequence[Any]]) -> str:
+    """A short hash of the settings that change SAM's pixels for a given
+    (image file, flip, img_shape): loading (``color_type``,
+    ``imdecode_backend``, ``channel_order``, ...) and resizing
+    (``interpolation``, ``backend``).
+
+    Args:
+        pipelines (list[list[dict]]): The train pipelines, see
+            :func:`dataset_pipelines`.
+
+    Returns:
+        str: 12 hex digits; equal settings give equal tags.
+    """
+    settings = []
+    for pipeline in pipelines:
+        for transform in pipeline:
+            name = _transform_name(transform)
+            if name in _PIXEL_TRANSFORMS and isinstance(transform, dict):
+                args = {
+                    k: v
+                    for k, v in transform.items() if k not in _SIZE_ARGS
+                }
+                settings.append([name, args])
+    text = json.dumps(settings, sort_keys=True, default=str)
+    return hashlib.sha1(text.encode()).hexdigest()[:12]
+
+
+def inspect_train_pipelines(dataset_cfg: dict) -> Tuple[bool, str, str]:
+    """Whether a train dataset config can be cached, why not, and its
+    :func:`pixel_settings_tag`."""
+    pipelines = dataset_pipelines(dataset_cfg)
+    for pipeline in pipelines:
+        ok, reason = check_pipeline_cacheable(pipeline)
+        if not ok:
+            return False, reason, ''
+    return True, '', pixel_settings_tag(pipelines)
+
+
 def run_sam(encoder, source: str, context, indices: Sequence[int]
             ) -> Tuple[Tensor, List[Tuple[int, int]]]:
     """MobileSAM's ``source`` output for the images ``indices`` of a batch.
@@ -127,8 +173,9 @@ class SAMEmbeddingCache:
     One ``.npy`` file per image and key, in ``cache_dir``. The key is the
     sha1 of the image file's bytes (memoised per path), the flip direction,
     the valid ``img_shape`` after the detector's resize (SAM sees the resized
-    image), the input channels, the MobileSAM checkpoint's sha1 and the
-    source. A deterministic train pipeline is needed for this to be the whole
+    image), the input channels, the loading and resize settings
+    (``pipeline_tag``, see :func:`pixel_settings_tag`), the MobileSAM
+    checkpoint's sha1 and the source. A deterministic train pipeline is needed for this to be the whole
     story: see :func:`check_pipeline_cacheable`, run by ``SAMCacheHook``.
 
     Storage. EDE only uses ``sigmoid(sam_out)``, so each file holds the
@@ -167,6 +214,8 @@ class SAMEmbeddingCache:
         self.checkpoint = checkpoint
         self.source = source
         self.enabled = enabled
+        # Set with ``enabled`` by the pipeline check.
+        self.pipeline_tag = ''
         self._meta: Optional[dict] = None
         self._ready = False
         self._warned = False
@@ -234,7 +283,7 @@ class SAMEmbeddingCache:
         h, w = (int(v) for v in img_shape[:2])
         parts = [
             file_sha1(path), str(flip), f'{h}x{w}', f'c{channels}',
-            self.meta['checkpoint_sha1'], self.source,
+            self.pipeline_tag, self.meta['checkpoint_sha1'], self.source,
             f'v{FORMAT_VERSION}'
         ]
         return hashlib.sha1('|'.join(parts).encode()).hexdigest()
