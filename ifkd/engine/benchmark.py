@@ -209,7 +209,7 @@ def warm_sam_cache(model, batches: List[dict]) -> None:
         context = DistillContext.from_preprocessor(
             data['inputs'], data['data_samples'], model.data_preprocessor)
         for source in distiller.sam_caches:
-            distiller._sam_output(context, source)
+            distiller._sam_prob(context, source)
 
 
 # ---------------------------------------------------------------- configs

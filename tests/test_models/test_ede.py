@@ -103,7 +103,7 @@ def _reference_perturbation(sam_out, embed_hw, level_hw):
 def test_embedding_perturbation_geometry(weight):
     feature, sam_out, sam_hw, img_shapes = _ede_case('embedding', 256)
     ede = EDEConnector(in_channels=256, weight=weight)
-    out = ede(feature, sam_out=sam_out, sam_valid_hw=sam_hw,
+    out = ede(feature, sam_prob=sam_out.sigmoid(), sam_valid_hw=sam_hw,
               img_shapes=img_shapes, batch_input_shape=(320, 320))
     # Embedding valid: 683 / 16 -> 43 cols; 512 / 16 = 32 rows.
     # Level valid: 300 / 8 = 37.5 -> 38 rows, 200 / 8 = 25 cols; 20 x 40.
@@ -122,7 +122,7 @@ def test_mask_source_broadcasts_over_channels():
     feature = feature[:, :, :20, :20].contiguous()
     ede = EDEConnector(in_channels=8, weight=2.0, source='mask')
     assert ede.adapter is None
-    out = ede(feature, sam_out=sam_out, sam_valid_hw=sam_hw,
+    out = ede(feature, sam_prob=sam_out.sigmoid(), sam_valid_hw=sam_hw,
               img_shapes=img_shapes, batch_input_shape=(320, 320))
     # Mask valid: 683 / 4 -> 171 cols, 512 / 4 = 128 rows.
     # Level valid: 300 / 16 -> 19 rows, 200 / 16 -> 13 cols; 10 x 20.
@@ -142,7 +142,7 @@ def test_adapter_conv_stays_zero_in_padding():
     ede = EDEConnector(in_channels=16, embed_channels=256)
     with torch.no_grad():
         ede.adapter.bias.fill_(0.7)
-    out = ede(feature, sam_out=sam_out, sam_valid_hw=sam_hw,
+    out = ede(feature, sam_prob=sam_out.sigmoid(), sam_valid_hw=sam_hw,
               img_shapes=img_shapes, batch_input_shape=(320, 320))
     pert = _reference_perturbation(sam_out, [(64, 43), (32, 64)],
                                    [(38, 25), (20, 40)])
@@ -156,9 +156,9 @@ def test_adapter_conv_stays_zero_in_padding():
 def test_keeps_feature_dtype_and_checks_channels():
     feature, sam_out, sam_hw, img_shapes = _ede_case('embedding', 256)
     ede = EDEConnector()
-    out = ede(feature.half(), sam_out=sam_out, sam_valid_hw=sam_hw,
-              img_shapes=img_shapes, batch_input_shape=(320, 320))
+    out = ede(feature.half(), sam_prob=sam_out.sigmoid(),
+              sam_valid_hw=sam_hw, img_shapes=img_shapes, batch_input_shape=(320, 320))
     assert out.dtype == torch.float16
     with pytest.raises(AssertionError, match='256 channels'):
-        ede(feature, sam_out=sam_out[:, :1], sam_valid_hw=sam_hw,
+        ede(feature, sam_prob=sam_out[:, :1].sigmoid(), sam_valid_hw=sam_hw,
             img_shapes=img_shapes, batch_input_shape=(320, 320))

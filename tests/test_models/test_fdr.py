@@ -1,6 +1,7 @@
 import numpy as np
 import pytest
 import torch
+import torch.nn.functional as F
 
 import ifkd  # noqa: F401  (applies the compat patches first)
 from ifkd.models.connectors import FDRConnector
@@ -86,6 +87,27 @@ def test_filter_is_resized_bilinearly():
     ref = reference_fdr(f.double().numpy(), m.double().numpy(), 0.5, log_w)
     np.testing.assert_allclose(
         fdr(f, frs_mask=m).detach().numpy(), ref, rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize('size', [(11, 18), (1, 1), (5, 7), (100, 128)])
+def test_filter_resize_matches_interpolate_and_its_gradient(size):
+    fdr = FDRConnector(in_channels=3, filter_size=(64, 64))
+    with torch.no_grad():
+        fdr.log_w.normal_(0, 0.5)
+    log_w = fdr.log_w.detach().clone().requires_grad_()
+    ref = F.interpolate(log_w[None], size=size, mode='bilinear',
+                        align_corners=False)[0].exp()
+    out = fdr.spectral_filter(size)
+    np.testing.assert_allclose(
+        out.detach().log().double().numpy(),
+        bilinear(log_w.detach().double().numpy(), size), rtol=0, atol=1e-5)
+    torch.testing.assert_close(out, ref, rtol=1e-5, atol=1e-5)
+    probe = torch.randn(3, *size)
+    (out * probe).sum().backward()
+    (ref * probe).sum().backward()
+    # fp32 source indices and summation order: ~1e-5 apart
+    torch.testing.assert_close(fdr.log_w.grad, log_w.grad, rtol=1e-4,
+                               atol=1e-4)
 
 
 @pytest.mark.parametrize('ratio,use_mask', [(0.0, True), (0.6, False),

@@ -150,22 +150,22 @@ def test_cached_matches_uncached_real_mobile_sam(checkpoints, images,
                if f.endswith('.npy')]
     # only the valid region, as uint8: 96 x 128 -> 768 x 1024 in SAM's
     # input -> 48 x 64 of the 64 x 64 cells
-    assert [(e.shape, e.dtype) for e in entries] == [((256, 48, 64),
+    assert [(e.shape, e.dtype) for e in entries] == [((48, 64, 256),
                                                       np.uint8)]
 
 
 def test_quantisation_roundtrip_within_tolerance():
-    logits = torch.randn(2, 8, 9) * 6
-    logits[0, 0, :3] = torch.tensor([-100., 100., 0.])
-    back = SAMEmbeddingCache.dequantize(SAMEmbeddingCache.quantize(logits))
-    assert back.dtype == torch.float32 and torch.isfinite(back).all()
-    assert (back.sigmoid() - logits.sigmoid()).abs().max() <= TOL
-    # sigmoid gives the stored level back (the ends half a level inwards)
-    levels = torch.arange(256, dtype=torch.uint8).numpy()
-    prob = SAMEmbeddingCache.dequantize(levels).sigmoid().double()
-    expect = torch.arange(256).double().div(255).clamp(0.5 / 255,
-                                                       1 - 0.5 / 255)
-    torch.testing.assert_close(prob, expect, rtol=0, atol=1e-7)
+    prob = (torch.randn(2, 8, 9) * 6).sigmoid()
+    prob[0, 0, :4] = torch.tensor([0., 1., 0.5, 0.2])
+    levels = SAMEmbeddingCache.quantize(prob)
+    assert levels.dtype == np.uint8
+    # round half to even at exactly half a level, as numpy does
+    assert levels[0, 0, :4].tolist() == [0, 255, 128, 51]
+    back = SAMEmbeddingCache.dequantize(levels)
+    assert back.dtype == torch.float32
+    assert (back - prob).abs().max() <= TOL
+    np.testing.assert_array_equal(
+        back.numpy(), np.round(prob.numpy() * 255).astype(np.float32) / 255)
 
 
 @pytest.mark.parametrize('source', ['embedding', 'mask'])
@@ -199,7 +199,7 @@ def test_stale_cache_is_detected_and_rebuilt(checkpoints, images, tmp_path):
     first._sam = FakeSAM(checkpoints[0])
     ede_outputs(first, make_context(images))
     meta = json.load(open(osp.join(cache_dir, 'meta.json')))
-    assert meta['source'] == 'embedding' and meta['format_version'] == 1
+    assert meta['source'] == 'embedding' and meta['format_version'] == 2
     open(osp.join(cache_dir, 'notes.txt'), 'w').write('not the cache\'s')
     # another checkpoint file: warn, clear, recompute
     other = make_distiller(checkpoints[1], cache_dir)

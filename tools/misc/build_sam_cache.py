@@ -25,7 +25,7 @@ from ifkd.models.algorithms.detection_distill import load_model_cfg
 from ifkd.models.distillers.context import DistillContext
 from ifkd.models.utils import MobileSAMEncoder
 from ifkd.models.utils.sam_cache import (SAMEmbeddingCache,
-                                         cached_sam_output, dataset_pipelines,
+                                         cached_sam_prob, dataset_pipelines,
                                          inspect_train_pipelines)
 
 
@@ -119,7 +119,7 @@ def build_sam_cache(cfg: Config, batch_size: int = 4,
             context = DistillContext.from_preprocessor(
                 data['inputs'], data['data_samples'], preprocessor)
             for source, cache in caches.items():
-                cached_sam_output(encoder, source, context, cache)
+                cached_sam_prob(encoder, source, context, cache)
             done += len(items)
             for _ in items:
                 bar.update()

@@ -36,8 +36,9 @@ class EDEConnector(BaseConnector):
     <https://doi.org/10.1145/3664647.3681684>`_ (IFKD, Eq. 1-2).
 
     Adds ``weight * Resize(sigmoid(MobileSAM(x)))`` to one teacher FPN level.
-    MobileSAM itself stays out of the connector: the algorithm runs it once
-    per batch (``MobileSAMEncoder``) and passes its output to every level.
+    MobileSAM and the sigmoid stay out of the connector: the algorithm runs
+    them once per batch (``MobileSAMEncoder``, ``run_sam``) and passes the
+    probabilities to every level.
     SAM's output is cropped to the image's valid region, resized onto the
     level's valid region (detector padding is bottom/right) and is zero in
     the level's padding.
@@ -80,33 +81,35 @@ class EDEConnector(BaseConnector):
         come from the step's ``context`` (MobileSAM runs once per batch).
         """
         if context is not None:
-            sam_out, sam_valid_hw = context.sam_output(self.source)
+            sam_prob, sam_valid_hw = context.sam_prob(self.source)
             kwargs = dict(
-                sam_out=sam_out,
+                sam_prob=sam_prob,
                 sam_valid_hw=sam_valid_hw,
                 img_shapes=context.img_shapes,
                 batch_input_shape=context.batch_input_shape)
         return self.forward_train(feature, **kwargs)
 
-    def perturbation(self, sam_out: Tensor,
+    def perturbation(self, sam_prob: Tensor,
                      sam_valid_hw: Sequence[Tuple[int, int]],
                      img_shapes: Sequence[Tuple[int, int]],
                      batch_input_shape: Tuple[int, int],
                      feat_hw: Tuple[int, int]) -> Tensor:
-        """``Resize(sigmoid(sam_out))`` on the level, zero in its padding.
+        """``Resize(sam_prob)`` on the level, zero in its padding.
 
         Returns:
             Tensor: fp32 (B, C', H, W), C' = 1 for the mask source.
         """
-        assert sam_out.shape[1] == self.sam_channels, \
+        assert sam_prob.shape[1] == self.sam_channels, \
             f'{self.source} source expects {self.sam_channels} channels, ' \
-            f'got {sam_out.shape[1]}'
-        sam_hw = embed_valid_hw(sam_valid_hw, sam_out.shape[-1], SAM_IMG_SIZE)
+            f'got {sam_prob.shape[1]}'
+        sam_hw = embed_valid_hw(sam_valid_hw, sam_prob.shape[-1],
+                                SAM_IMG_SIZE)
         feat_valid = level_valid_hw(img_shapes, batch_input_shape, feat_hw)
-        pert = sam_out.new_zeros(
-            (sam_out.shape[0], sam_out.shape[1], *feat_hw), dtype=torch.float)
+        pert = sam_prob.new_zeros(
+            (sam_prob.shape[0], sam_prob.shape[1], *feat_hw),
+            dtype=torch.float)
         for i, ((sh, sw), (fh, fw)) in enumerate(zip(sam_hw, feat_valid)):
-            prob = sam_out[i:i + 1, :, :sh, :sw].float().sigmoid()
+            prob = sam_prob[i:i + 1, :, :sh, :sw].float()
             pert[i, :, :fh, :fw] = F.interpolate(
                 prob, size=(fh, fw), mode='bilinear', align_corners=False)[0]
         if self.adapter is not None:
@@ -117,7 +120,7 @@ class EDEConnector(BaseConnector):
             pert = self.adapter(pert) * valid
         return pert
 
-    def forward_train(self, feature: Tensor, sam_out: Tensor,
+    def forward_train(self, feature: Tensor, sam_prob: Tensor,
                       sam_valid_hw: Sequence[Tuple[int, int]],
                       img_shapes: Sequence[Tuple[int, int]],
                       batch_input_shape: Tuple[int, int]) -> Tensor:
@@ -125,8 +128,9 @@ class EDEConnector(BaseConnector):
 
         Args:
             feature (Tensor): Teacher feature (B, C, H, W).
-            sam_out (Tensor): ``MobileSAMEncoder.embed`` (B, 256, 64, 64) or
-                ``mask_logits`` (B, 1, 256, 256) output, matching ``source``.
+            sam_prob (Tensor): ``sigmoid`` of ``MobileSAMEncoder.embed``
+                (B, 256, 64, 64) or ``mask_logits`` (B, 1, 256, 256),
+                matching ``source``.
             sam_valid_hw (Sequence[tuple[int, int]]): Valid (h, w) of each
                 image in SAM's 1024 x 1024 input (from ``to_sam_inputs``).
             img_shapes (Sequence[tuple[int, int]]): Valid (h, w) of each image
@@ -141,6 +145,6 @@ class EDEConnector(BaseConnector):
                 f'EDEConnector(in_channels={self.in_channels}) got a '
                 f'{feature.shape[1]}-channel teacher feature: set in_channels '
                 "to the teacher neck's out_channels.")
-        pert = self.perturbation(sam_out, sam_valid_hw, img_shapes,
+        pert = self.perturbation(sam_prob, sam_valid_hw, img_shapes,
                                  batch_input_shape, tuple(feature.shape[-2:]))
         return feature + (self.weight * pert).to(feature.dtype)

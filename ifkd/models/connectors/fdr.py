@@ -2,7 +2,6 @@ from typing import Dict, Optional, Sequence, Tuple
 
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
 from mmrazor.models.architectures.connectors.base_connector import \
     BaseConnector
 from torch import Tensor
@@ -36,6 +35,23 @@ def low_pass_mask(size: Tuple[int, int], ratio: float,
     v = (torch.arange(w, device=device) - w // 2).abs()
     cheb = torch.maximum(u[:, None], v[None, :])
     return cheb <= ratio * min(h, w) / 2
+
+
+def bilinear_matrix(n_out: int, n_in: int,
+                    device: Optional[torch.device] = None) -> Tensor:
+    """(n_out, n_in) matrix of 1-D bilinear resizing with half-pixel
+    centres (``F.interpolate(mode='bilinear', align_corners=False)``,
+    source clamped at 0, no antialias)."""
+    src = ((torch.arange(n_out, dtype=torch.float64, device=device) + 0.5) *
+           (n_in / n_out) - 0.5).clamp(min=0)
+    i0 = src.floor().long().clamp(max=n_in - 1)
+    i1 = (i0 + 1).clamp(max=n_in - 1)
+    frac = src - i0
+    rows = torch.arange(n_out, device=device)
+    mat = torch.zeros(n_out, n_in, dtype=torch.float64, device=device)
+    mat.index_put_((rows, i0), 1 - frac, accumulate=True)
+    mat.index_put_((rows, i1), frac, accumulate=True)
+    return mat.float()
 
 
 def _centred_fft(x: Tensor) -> Tensor:
@@ -119,10 +135,13 @@ class FDRConnector(BaseConnector):
     def spectral_filter(self, size: Tuple[int, int]) -> Tensor:
         """``W`` (C, H, W) in the centred layout, resized to ``size``."""
         log_w = self.log_w.float()
-        if tuple(size) != tuple(log_w.shape[-2:]):
-            log_w = F.interpolate(
-                log_w[None], size=size, mode='bilinear',
-                align_corners=False)[0]
+        (h, w), (u, v) = size, log_w.shape[-2:]
+        if (h, w) != (u, v):
+            # Separable, as two small matmuls: F.interpolate's CPU kernel
+            # would copy W to channels-last (and zero-fill its gradient) at
+            # every call.
+            log_w = bilinear_matrix(h, u, log_w.device) @ log_w @ \
+                bilinear_matrix(w, v, log_w.device).T
         return log_w.exp()
 
     def reconstruct(self, x: Tensor, frs_mask: Optional[Tensor],

@@ -19,7 +19,8 @@ class DistillContext:
         input_is_rgb (bool): Whether ``inputs`` are RGB (the detector's
             preprocessor converted the loaded BGR images).
         sam_fn (callable, optional): ``sam_fn(context, source)`` computing
-            MobileSAM's output for this batch; see :meth:`sam_output`.
+            ``sigmoid`` of MobileSAM's output for this batch; see
+            :meth:`sam_prob`.
     """
 
     def __init__(self,
@@ -54,9 +55,9 @@ class DistillContext:
             self._memo[key] = fn()
         return self._memo[key]
 
-    def sam_output(self, source: str) -> Tuple[Tensor, List[tuple]]:
-        """MobileSAM's ``source`` output for the batch and each image's valid
-        (h, w) in SAM's input, computed once per step."""
+    def sam_prob(self, source: str) -> Tuple[Tensor, List[tuple]]:
+        """``sigmoid`` of MobileSAM's ``source`` output for the batch and
+        each image's valid (h, w) in SAM's input, computed once per step."""
         if self.sam_fn is None:
             raise RuntimeError(
                 'EDE needs MobileSAM: set the distiller\'s sam_checkpoint.')

@@ -10,7 +10,7 @@ from torch import nn
 from ifkd.registry import MODELS
 from ..connectors import EDEConnector
 from ..utils import MobileSAMEncoder
-from ..utils.sam_cache import SAMEmbeddingCache, cached_sam_output
+from ..utils.sam_cache import SAMEmbeddingCache, cached_sam_prob
 from .ablation import ablate_modules
 from .context import DistillContext
 
@@ -100,12 +100,12 @@ class IFKDDistiller(ConfigurableDistiller):
     def set_context(self, context: Optional[DistillContext]) -> None:
         """Start a new step: set its batch context and clear the memo."""
         if context is not None and self._sam is not None:
-            context.sam_fn = self._sam_output
+            context.sam_fn = self._sam_prob
         self.context = context
         self._memo = {}
 
-    def _sam_output(self, context: DistillContext, source: str):
-        return cached_sam_output(self._sam, source, context,
+    def _sam_prob(self, context: DistillContext, source: str):
+        return cached_sam_prob(self._sam, source, context,
                                  self.sam_caches.get(source))
 
     def _connector_names(self, connector: Union[None, str, List[str]]):

@@ -20,15 +20,9 @@ from torch import Tensor
 
 from .sam_inputs import embed_valid_hw, sam_resize_shape, to_sam_inputs
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 # (channels, side) of MobileSAM's output per EDE source.
 SAM_OUT_SHAPE = {'embedding': (256, 64), 'mask': (1, 256)}
-# sigmoid(logit(q)) == q for the 256 levels; the ends are moved half a step
-# inwards so that the logits stay finite.
-_LEVELS = torch.arange(256, dtype=torch.float64).div(255).clamp(
-    0.5 / 255, 1 - 0.5 / 255)
-_LOGIT_LUT = torch.logit(_LEVELS).float()
-
 # Transforms that are deterministic given (image file, flip, img_shape): the
 # cache key captures everything they change about what SAM sees.
 CACHEABLE_TRANSFORMS = frozenset({
@@ -153,8 +147,9 @@ def run_sam(encoder, source: str, context, indices: Sequence[int]
         indices (Sequence[int]): Which images of the batch.
 
     Returns:
-        tuple[Tensor, list]: (len(indices), C, S, S) fp32 output and each
-        image's valid (h, w) in SAM's input.
+        tuple[Tensor, list]: (len(indices), C, S, S) fp32 ``sigmoid`` of the
+        output (all EDE uses, computed once per batch rather than per level)
+        and each image's valid (h, w) in SAM's input.
     """
     idx = list(indices)
     shapes = context.img_shapes
@@ -164,7 +159,7 @@ def run_sam(encoder, source: str, context, indices: Sequence[int]
     out = (
         encoder.embed(sam_batch)
         if source == 'embedding' else encoder.mask_logits(sam_batch))
-    return out, valid_hw
+    return out.float().sigmoid(), valid_hw
 
 
 class SAMEmbeddingCache:
@@ -175,20 +170,20 @@ class SAMEmbeddingCache:
     the valid ``img_shape`` after the detector's resize (SAM sees the resized
     image), the input channels, the loading and resize settings
     (``pipeline_tag``, see :func:`pixel_settings_tag`), the MobileSAM
-    checkpoint's sha1 and the source. A deterministic train pipeline is needed for this to be the whole
-    story: see :func:`check_pipeline_cacheable`, run by ``SAMCacheHook``.
+    checkpoint's sha1 and the source. A deterministic train pipeline is
+    needed for this to be the whole story: see
+    :func:`check_pipeline_cacheable`, run by ``SAMCacheHook``.
 
-    Storage. EDE only uses ``sigmoid(sam_out)``, so each file holds the
-    probabilities of the valid (unpadded) cells only, quantised to
-    ``uint8`` (``round(255 * p)``), shape (C, h, w): at most 256 x 64 x 64 =
-    1 MiB per image for the embedding and 1 x 256 x 256 = 64 KiB for the
-    mask (less for non-square images). They are served as
-    ``logit(clamp(k / 255, 0.5 / 255, 1 - 0.5 / 255))`` so that ``sigmoid``
-    gives back exactly that level: after the sigmoid the cached output
-    differs from MobileSAM's by at most 1/510 (half a level), and so does
-    EDE's resized perturbation (bilinear weights are convex) per unit of
-    ``weight``. The padded cells are 0 (EDE never reads them). Computed
-    images are served quantised as well, so hits and misses agree exactly.
+    Storage. EDE only uses the sigmoid of SAM's output, which :func:`run_sam`
+    returns, so each file holds those probabilities of the valid (unpadded)
+    cells only, quantised to ``uint8`` (``round(255 * p)``), shape
+    (h, w, C) (channels-last, the layout EDE's resize reads): at most 256 x 64 x 64 = 1 MiB per image for the embedding and
+    1 x 256 x 256 = 64 KiB for the mask (less for non-square images). They
+    are served as ``k / 255``: at most 1/510 (half a level) from MobileSAM's,
+    and so is EDE's resized perturbation (bilinear weights are convex) per
+    unit of ``weight``. The padded cells are 0 (EDE never reads them).
+    Computed images are served quantised as well, so hits and misses agree
+    exactly.
 
     Files are written to a temp file and ``os.replace``-d, so dataloader
     workers and DDP ranks may share the directory. ``meta.json`` records the
@@ -303,7 +298,7 @@ class SAMEmbeddingCache:
             raise
 
     def load(self, key: str) -> Optional[np.ndarray]:
-        """The stored uint8 (C, h, w) levels, or None if absent/unreadable."""
+        """The stored uint8 (h, w, C) levels, or None if absent/unreadable."""
         try:
             return np.load(self._path(key), allow_pickle=False)
         except (OSError, ValueError):
@@ -316,7 +311,7 @@ class SAMEmbeddingCache:
         return levels if ok else None
 
     def save(self, key: str, levels: np.ndarray) -> None:
-        """Store uint8 (C, h, w) levels atomically; best effort (a failed
+        """Store uint8 (h, w, C) levels atomically; best effort (a failed
         write only means a later miss)."""
         buf = io.BytesIO()
         np.save(buf, np.ascontiguousarray(levels), allow_pickle=False)
@@ -326,15 +321,15 @@ class SAMEmbeddingCache:
             warnings.warn(f'SAM cache: could not write {key}: {e}')
 
     @staticmethod
-    def quantize(logits: Tensor) -> np.ndarray:
-        """uint8 levels ``round(255 * sigmoid(logits))``."""
-        prob = logits.detach().float().sigmoid().mul_(255).round_()
-        return prob.to(torch.uint8).cpu().numpy()
+    def quantize(prob: Tensor) -> np.ndarray:
+        """uint8 levels ``round(255 * prob)`` of probabilities in [0, 1]."""
+        levels = prob.detach().float().mul(255).round_().clamp_(0, 255)
+        return levels.to(torch.uint8).cpu().numpy()
 
     @staticmethod
     def dequantize(levels: np.ndarray) -> Tensor:
-        """Logits whose sigmoid is ``levels / 255`` (ends clamped)."""
-        return _LOGIT_LUT[torch.from_numpy(levels).long()]
+        """fp32 probabilities ``levels / 255``."""
+        return torch.from_numpy(levels).float().div_(255)
 
     def _valid_cells(self, img_shapes: Sequence[Tuple[int, int]]):
         side = SAM_OUT_SHAPE[self.source][1]
@@ -348,12 +343,12 @@ class SAMEmbeddingCache:
 
         Args:
             context (DistillContext): The step's batch.
-            compute (callable): ``compute(indices)`` -> (len, C, S, S) raw
-                MobileSAM output for those images of the batch.
+            compute (callable): ``compute(indices)`` -> (len, C, S, S)
+                :func:`run_sam` probabilities for those images of the batch.
 
         Returns:
-            tuple[Tensor, list]: (B, C, S, S) fp32 output on the batch's
-            device and each image's valid (h, w) in SAM's input.
+            tuple[Tensor, list]: (B, C, S, S) fp32 probabilities on the
+            batch's device and each image's valid (h, w) in SAM's input.
         """
         if self.enabled is None and not self._warned:
             warnings.warn('SAM cache used without a pipeline check: add '
@@ -369,7 +364,7 @@ class SAMEmbeddingCache:
             for s, hw in zip(samples, img_shapes)
         ]
         levels = [
-            self._load_checked(k, (channels, *hw)) if k else None
+            self._load_checked(k, (*hw, channels)) if k else None
             for k, hw in zip(keys, cells)
         ]
         misses = [i for i, lv in enumerate(levels) if lv is None]
@@ -377,21 +372,27 @@ class SAMEmbeddingCache:
             out = compute(misses)
             for j, i in enumerate(misses):
                 h, w = cells[i]
-                levels[i] = self.quantize(out[j, :, :h, :w])
+                levels[i] = self.quantize(out[j, :, :h, :w].permute(1, 2, 0))
                 if keys[i]:
                     self.save(keys[i], levels[i])
-        batch = torch.zeros(len(levels), channels, side, side)
+        batch = torch.zeros(len(levels), side, side, channels)
         for i, lv in enumerate(levels):
-            batch[i, :, :lv.shape[1], :lv.shape[2]] = self.dequantize(lv)
-        return batch.to(context.inputs.device), valid_hw
+            batch[i, :lv.shape[0], :lv.shape[1]] = self.dequantize(lv)
+        # (B, C, S, S) in channels-last memory, as cached_sam_prob returns.
+        return batch.permute(0, 3, 1, 2).to(context.inputs.device), valid_hw
 
 
-def cached_sam_output(encoder, source: str, context,
-                      cache: Optional[SAMEmbeddingCache] = None
-                      ) -> Tuple[Tensor, List[Tuple[int, int]]]:
-    """MobileSAM's ``source`` output for the batch, through ``cache`` when
-    it is given and not disabled."""
+def cached_sam_prob(encoder, source: str, context,
+                    cache: Optional[SAMEmbeddingCache] = None
+                    ) -> Tuple[Tensor, List[Tuple[int, int]]]:
+    """``sigmoid`` of MobileSAM's ``source`` output for the batch (see
+    :func:`run_sam`) in channels-last memory, through ``cache`` when it is
+    given and not disabled."""
     if cache is None or cache.enabled is False:
-        return run_sam(encoder, source, context, range(len(context.inputs)))
+        prob, valid_hw = run_sam(encoder, source, context,
+                                 range(len(context.inputs)))
+        # EDE resizes it onto every level; the CPU bilinear kernel works in
+        # channels-last and would otherwise transpose it per image and level.
+        return prob.contiguous(memory_format=torch.channels_last), valid_hw
     return cache.fetch(
         context, lambda idx: run_sam(encoder, source, context, idx)[0])
