@@ -145,3 +145,30 @@ def test_getattr_allowed_only_for_history_buffer_methods(tmp_path):
     ok = tmp_path / 'ok.pth'
     torch.save(dict(m=HistoryBuffer.mean), ok)
     assert torch.load(ok)['m'] is HistoryBuffer.mean
+
+
+def test_config_text_formatted_once_and_unchanged(monkeypatch):
+    import mmengine.config.config as config_module
+    from mmengine.config import Config
+    from yapf.yapflib.yapf_api import FormatCode
+
+    from ifkd.compat.config_format import memoize_format_code
+    assert config_module.FormatCode.__wrapped__ is FormatCode
+    calls = []
+
+    def counting(source, *args, **kwargs):
+        calls.append(source)
+        return FormatCode(source, *args, **kwargs)
+
+    monkeypatch.setattr(config_module, 'FormatCode',
+                        memoize_format_code(counting))
+    content = dict(model=dict(type='X', layers=[1, 2, 3], name='a' * 90))
+    text = Config(content).pretty_text
+    assert Config(content).pretty_text == text
+    assert len(calls) == 1  # the second config was served from the memo
+    changed = Config(dict(model=dict(content['model'], layers=[1, 2])))
+    assert changed.pretty_text != text and len(calls) == 2
+    # the memo returns exactly what yapf itself gives
+    monkeypatch.setattr(config_module, 'FormatCode', FormatCode)
+    assert Config(content).pretty_text == text
+    assert 'layers=[\n        1,\n' in text  # yapf's layout, not the raw one
