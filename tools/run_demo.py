@@ -38,6 +38,8 @@ def add_budget_args(p: argparse.ArgumentParser) -> None:
         'images are crops of it); see gen_synthetic_sar_aircraft.py')
     p.add_argument('--epochs', type=int, default=d.epochs)
     p.add_argument('--batch-size', type=int, default=d.batch_size)
+    p.add_argument('--seed', type=int, default=d.seed,
+                   help='seed of every stage; -1 leaves them unseeded')
     p.add_argument(
         '--sam-checkpoint', default='checkpoints/mobile_sam.pt',
         help='MobileSAM vit_t weights; without them an untrained vit_t is '
@@ -49,7 +51,8 @@ def budget_from_args(args):
     return SyntheticBudget(
         num_train=args.num_train, num_test=args.num_test,
         img_size=args.img_size, scene_size=args.scene_size,
-        epochs=args.epochs, batch_size=args.batch_size)
+        epochs=args.epochs, batch_size=args.batch_size,
+        seed=None if args.seed < 0 else args.seed)
 
 
 def parse_args():

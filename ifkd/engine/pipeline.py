@@ -47,6 +47,9 @@ class SyntheticBudget:
             this side (see ``generate_dataset``).
         epochs (int): Epochs of every training stage.
         batch_size (int): Training batch size.
+        seed (int, optional): ``randomness.seed`` of every stage, so that
+            a re-run on the same machine reproduces the table; None leaves
+            runs unseeded (mmengine's default).
     """
     num_train: int = 16
     num_test: int = 8
@@ -54,6 +57,7 @@ class SyntheticBudget:
     scene_size: int = 512
     epochs: int = 12
     batch_size: int = 4
+    seed: Optional[int] = 0
 
     @property
     def iters(self) -> int:
@@ -67,7 +71,8 @@ class SyntheticBudget:
         return (f'{self.num_train} train / {self.num_test} test images of '
                 f'{self.img_size} px (scene {self.scene_size} px), '
                 f'{self.epochs} epochs of batch {self.batch_size} '
-                f'({self.iters} iterations) from scratch')
+                f'({self.iters} iterations) from scratch'
+                + ('' if self.seed is None else f', seed {self.seed}'))
 
 
 def ensure_data(data_root: str, budget: SyntheticBudget,
@@ -119,7 +124,7 @@ def stage_options(data_root: str, budget: SyntheticBudget) -> dict:
     """``--cfg-options`` shared by every stage: data, size and schedule."""
     root = data_root.rstrip('/') + '/'
     size = (budget.img_size, budget.img_size)
-    return {
+    opts = {
         'train_cfg.max_epochs': budget.epochs,
         'train_dataloader.batch_size': budget.batch_size,
         'train_dataloader.dataset.data_root': root,
@@ -141,6 +146,9 @@ def stage_options(data_root: str, budget: SyntheticBudget) -> dict:
         'default_hooks.checkpoint.interval': budget.epochs,
         'default_hooks.logger.interval': 10,
     }
+    if budget.seed is not None:
+        opts['randomness.seed'] = budget.seed
+    return opts
 
 
 def config_path(name: str) -> str:
