@@ -233,6 +233,24 @@ def distill_extra(name: str, work_root: str, budget: SyntheticBudget,
 
 
 def save_budget(work_root: str, budget: SyntheticBudget) -> None:
+    """Record the budget of ``work_root``'s stages. A work dir recorded
+    with another budget is refused: its finished stages would be skipped and
+    mixed into the new table."""
+    path = osp.join(work_root, 'budget.json')
+    new = asdict(budget)
+    if osp.isfile(path):
+        with open(path) as f:
+            old = json.load(f)
+        changed = [
+            f'{k} {old.get(k)} -> {new.get(k)}'
+            for k in sorted(set(old) | set(new)) if old.get(k) != new.get(k)
+        ]
+        if changed:
+            raise RuntimeError(
+                f'{work_root} holds stages trained with another budget '
+                f'({", ".join(changed)}); they would be reused as finished. '
+                f'Pass another work dir, or move {work_root} away.')
+        return
     os.makedirs(work_root, exist_ok=True)
-    with open(osp.join(work_root, 'budget.json'), 'w') as f:
-        json.dump(asdict(budget), f)
+    with open(path, 'w') as f:
+        json.dump(new, f)

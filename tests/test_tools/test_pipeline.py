@@ -43,3 +43,13 @@ def test_seeded_stages_reproduce_their_weights(synthetic_root, tmp_path):
     # unseeded, the initialisation differs
     assert not torch.equal(states[0]['bbox_head.retina_cls.weight'],
                            states[2]['bbox_head.retina_cls.weight'])
+
+
+def test_work_dir_of_another_budget_is_refused(tmp_path):
+    budget = pl.SyntheticBudget()
+    pl.save_budget(str(tmp_path), budget)
+    pl.save_budget(str(tmp_path), pl.SyntheticBudget())  # same: fine
+    with pytest.raises(RuntimeError, match=r'another budget \(epochs 12 -> '
+                       r'3, seed 0 -> None\).*move'):
+        pl.save_budget(str(tmp_path), pl.SyntheticBudget(epochs=3,
+                                                         seed=None))

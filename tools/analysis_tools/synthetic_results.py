@@ -73,9 +73,9 @@ def main(argv=None):
     wd = args.work_dir
     try:
         pl.ensure_data(args.data_root, budget, guard_dir=wd)
+        pl.save_budget(wd, budget)
     except RuntimeError as e:
         sys.exit(str(e))
-    pl.save_budget(wd, budget)
     options = pl.stage_options(args.data_root, budget)
     sam = pl.ensure_sam_checkpoint(args.sam_checkpoint, wd)
     plain, distill = all_names()
