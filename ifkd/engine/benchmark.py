@@ -273,13 +273,12 @@ def run_benchmark(config: str,
         list[BenchRow]: student, teacher fwd, IFKD rows, ablations,
         baselines, in that order.
     """
-    from ifkd.engine.launch import load_config
+    from ifkd.engine.launch import load_config, use_amp
     cfg = load_config(config, cfg_options=cfg_options)
     init_default_scope(cfg.get('default_scope', 'mmdet'))
-    optim_cfg = copy.deepcopy(cfg.optim_wrapper)
     if amp:
-        optim_cfg.type = 'AmpOptimWrapper'
-        optim_cfg.loss_scale = 'dynamic'
+        use_amp(cfg)
+    optim_cfg = copy.deepcopy(cfg.optim_wrapper)
     student_cfg = load_model_cfg(cfg.model.architecture)
     teacher_cfg = load_model_cfg(cfg.model.teacher)
     num_classes = model_num_classes(student_cfg) or 1

@@ -157,7 +157,8 @@ def test_keeps_feature_dtype_and_checks_channels():
     feature, sam_out, sam_hw, img_shapes = _ede_case('embedding', 256)
     ede = EDEConnector()
     out = ede(feature.half(), sam_prob=sam_out.sigmoid(),
-              sam_valid_hw=sam_hw, img_shapes=img_shapes, batch_input_shape=(320, 320))
+              sam_valid_hw=sam_hw, img_shapes=img_shapes,
+              batch_input_shape=(320, 320))
     assert out.dtype == torch.float16
     with pytest.raises(AssertionError, match='256 channels'):
         ede(feature, sam_prob=sam_out[:, :1].sigmoid(), sam_valid_hw=sam_hw,

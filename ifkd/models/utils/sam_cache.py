@@ -176,12 +176,13 @@ class SAMEmbeddingCache:
 
     Storage. EDE only uses the sigmoid of SAM's output, which :func:`run_sam`
     returns, so each file holds those probabilities of the valid (unpadded)
-    cells only, quantised to ``uint8`` (``round(255 * p)``), shape
-    (h, w, C) (channels-last, the layout EDE's resize reads): at most 256 x 64 x 64 = 1 MiB per image for the embedding and
-    1 x 256 x 256 = 64 KiB for the mask (less for non-square images). They
-    are served as ``k / 255``: at most 1/510 (half a level) from MobileSAM's,
-    and so is EDE's resized perturbation (bilinear weights are convex) per
-    unit of ``weight``. The padded cells are 0 (EDE never reads them).
+    cells only, quantised to ``uint8`` (``round(255 * p)``), shape (h, w, C)
+    (channels-last, the layout EDE's resize reads): at most 256 x 64 x 64 =
+    1 MiB per image for the embedding and 1 x 256 x 256 = 64 KiB for the
+    mask (less for non-square images). They are served as ``k / 255``: at
+    most 1/510 (half a level) from MobileSAM's, and so is EDE's resized
+    perturbation (bilinear weights are convex) per unit of ``weight``. The
+    padded cells are 0 (EDE never reads them).
     Computed images are served quantised as well, so hits and misses agree
     exactly.
 
