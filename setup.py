@@ -3,7 +3,8 @@ from setuptools import find_packages, setup
 
 def read_requirements(path):
     with open(path) as f:
-        return [ln.strip() for ln in f if ln.strip() and not ln.startswith('#')]
+        reqs = [ln.split('#', 1)[0].strip() for ln in f]
+    return [r for r in reqs if r]
 
 
 def get_version():
@@ -28,6 +29,6 @@ setup(
     read_requirements('requirements/mminstall.txt'),
     extras_require=dict(
         tests=read_requirements('requirements/tests.txt'),
-        optional=read_requirements('requirements/optional.txt')),
+        mmcv_lite=['mmcv-lite==2.1.0']),
     license='Apache License 2.0',
     zip_safe=False)

@@ -2,12 +2,14 @@
 # One-command environment for ifkd: creates .venv (Python 3.11) with the pinned
 # OpenMMLab stack. Safe to re-run: every step is skipped when already satisfied.
 #
-#   bash tools/setup_env.sh            # runtime + tests
-#   IFKD_OPTIONAL=1 bash tools/setup_env.sh   # also mmpretrain / mmsegmentation
+#   bash tools/setup_env.sh                # mmcv-lite: nothing is compiled
+#   IFKD_MMCV=full bash tools/setup_env.sh # mmcv with its compiled ops
 #
-# mmcv 2.1.0 ships no wheel for torch 2.14, so its ops are compiled once from
-# the sdist and the wheel is cached under $IFKD_WHEEL_CACHE, keyed by mmcv,
-# torch, python and CPU/CUDA flavour.
+# mmcv 2.1.0 ships no wheel for torch 2.14. By default mmcv-lite (the same
+# Python package without compiled ops) is installed and `import ifkd` backs
+# the kernels ifkd uses with torchvision. IFKD_MMCV=full compiles the ops
+# once from the sdist and caches the wheel under $IFKD_WHEEL_CACHE, keyed by
+# mmcv, torch, python and CPU/CUDA flavour.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -17,6 +19,10 @@ CACHE=${IFKD_WHEEL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/ifkd/wheels}
 TORCH_VERSION=2.14.1
 TORCHVISION_VERSION=0.29.1
 MMCV_VERSION=2.1.0
+MMCV_KIND=${IFKD_MMCV:-lite}
+if [[ $MMCV_KIND != lite && $MMCV_KIND != full ]]; then
+  echo "IFKD_MMCV must be 'lite' (default) or 'full', not '$MMCV_KIND'" >&2; exit 2
+fi
 
 log() { printf '[setup %s] %s\n' "$(date +%H:%M:%S)" "$*"; }
 pip_q() { "$VENV/bin/python" -m pip install -q --disable-pip-version-check "$@" 2>&1 \
@@ -50,7 +56,21 @@ fi
 PINS=$(mktemp)
 printf 'torch==%s\ntorchvision==%s\n' "$TORCH_VERSION" "$TORCHVISION_VERSION" > "$PINS"
 
-if ! have mmcv==$MMCV_VERSION || ! "$VENV/bin/python" -c "import mmcv._ext" 2>/dev/null; then
+if [[ $MMCV_KIND == lite ]]; then
+  # mmcv's Python package without compiled ops; `import ifkd` provides the
+  # kernels ifkd's models use (ifkd/compat/mmcv_ext.py).
+  if ! have mmcv-lite==$MMCV_VERSION; then
+    if have mmcv; then
+      log "replacing the compiled mmcv by mmcv-lite $MMCV_VERSION (IFKD_MMCV=full keeps it)"
+      "$VENV/bin/python" -m pip uninstall -q -y mmcv
+    fi
+    log "installing mmcv-lite $MMCV_VERSION (no compile)"
+    pip_q -c "$PINS" "mmcv-lite==$MMCV_VERSION"
+  fi
+elif ! have mmcv==$MMCV_VERSION || ! "$VENV/bin/python" -c "import mmcv._ext" 2>/dev/null; then
+  if have mmcv-lite; then
+    "$VENV/bin/python" -m pip uninstall -q -y mmcv-lite
+  fi
   if command -v nvcc >/dev/null && command -v nvidia-smi >/dev/null && nvidia-smi -L >/dev/null 2>&1; then
     flavour=cu$("$VENV/bin/python" -c "import torch; print(torch.version.cuda.replace('.', ''))"); force_cuda=1
   else
@@ -81,14 +101,13 @@ if ! have mmcv==$MMCV_VERSION || ! "$VENV/bin/python" -c "import mmcv._ext" 2>/d
   fi
   log "installing cached $(basename "$wheel_dir"/mmcv-*.whl)"
   pip_q --no-deps --force-reinstall "$wheel_dir"/mmcv-*.whl
+  # the wheel's own requirements (opencv, yapf, ...), pinned torch untouched
+  pip_q -c "$PINS" "mmcv==$MMCV_VERSION"
 fi
 
 log "installing the OpenMMLab stack and ifkd"
 pip_q -c "$PINS" -r "$ROOT/requirements/mminstall.txt" \
   -r "$ROOT/requirements/runtime.txt" -r "$ROOT/requirements/tests.txt" "setuptools>=77"
-if [[ ${IFKD_OPTIONAL:-0} == 1 ]]; then
-  pip_q -c "$PINS" -r "$ROOT/requirements/optional.txt"
-fi
 have ifkd || pip_q -c "$PINS" --no-deps -e "$ROOT"
-"$VENV/bin/python" -c "import ifkd, mmcv.ops; print('ifkd', ifkd.__version__, 'ready')"
+"$VENV/bin/python" -c "import ifkd, mmcv.ops; from ifkd.compat.mmcv_ext import compiled_ext_available as c; print('ifkd', ifkd.__version__, 'ready with', 'compiled mmcv ops' if c() else 'mmcv-lite')"
 log "done in $(( $(date +%s) - start )) s"
