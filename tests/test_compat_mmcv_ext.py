@@ -346,3 +346,26 @@ def test_transformers_stays_out_of_the_stack():
                    "print('transformers' in sys.modules)")
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert proc.stdout.strip() == 'False'
+
+
+def test_mmseg_needs_the_undeclared_ftfy_and_regex():
+    import os.path as osp
+    from importlib import metadata
+    # only behind an extra, not as install requirements
+    declared = ' '.join(r for r in metadata.requires('mmsegmentation') or []
+                        if 'extra ==' not in r)
+    assert 'ftfy' not in declared and 'regex' not in declared
+    repo = osp.dirname(osp.dirname(osp.abspath(__file__)))
+    with open(osp.join(repo, 'requirements', 'runtime.txt')) as f:
+        ours = {ln.split('#')[0].strip() for ln in f}
+    assert {'ftfy', 'regex'} <= ours
+    for missing in ('ftfy', 'regex'):
+        proc = _python(f"""
+            import sys
+            sys.modules[{missing!r}] = None  # as if not installed
+            import ifkd, mmseg.models
+        """)
+        assert proc.returncode != 0
+        assert f"import of {missing} halted" in proc.stderr or (
+            f"No module named '{missing}'" in proc.stderr), proc.stderr[-800:]
+    assert _python('import ifkd, mmseg.models').returncode == 0
