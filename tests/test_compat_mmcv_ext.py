@@ -369,3 +369,19 @@ def test_mmseg_needs_the_undeclared_ftfy_and_regex():
         assert f"import of {missing} halted" in proc.stderr or (
             f"No module named '{missing}'" in proc.stderr), proc.stderr[-800:]
     assert _python('import ifkd, mmseg.models').returncode == 0
+
+
+def test_mmengine_sees_importable_ops_and_reverts_sync_bn():
+    # mmengine asks pkgutil.find_loader('mmcv._ext') before building every
+    # runner (revert_sync_batchnorm) and optimizer: a module without a spec
+    # breaks both.
+    from mmengine.model.utils import revert_sync_batchnorm
+    from mmengine.utils.dl_utils import mmcv_full_available
+    assert mmcv_full_available()
+    bn = revert_sync_batchnorm(torch.nn.Sequential(torch.nn.SyncBatchNorm(3)))
+    assert type(bn[0]).__name__ == '_BatchNormXd'
+    x = torch.randn(4, 3, 2, 2)
+    bn.train()
+    mean = x.transpose(0, 1).reshape(3, -1).mean(1)
+    bn(x)
+    torch.testing.assert_close(bn[0].running_mean, 0.1 * mean)

@@ -16,6 +16,8 @@ All of them run on CPU and CUDA. Any other kernel raises
 :class:`MissingMMCVKernelError` when it is first called, naming the op and
 the fix. Where the compiled ``mmcv._ext`` is importable nothing is changed.
 """
+import importlib.abc
+import importlib.machinery
 import importlib.util
 import sys
 import types
@@ -152,6 +154,18 @@ def _missing_kernel(name: str) -> Callable:
     return kernel
 
 
+class _StandInLoader(importlib.abc.Loader):
+    """Gives the stand-in a real module spec: mmengine's
+    ``mmcv_full_available`` asks ``pkgutil.find_loader('mmcv._ext')``, which
+    fails on a module without ``__spec__``."""
+
+    def create_module(self, spec: importlib.machinery.ModuleSpec):
+        return sys.modules.get(spec.name)
+
+    def exec_module(self, module: types.ModuleType) -> None:
+        pass
+
+
 class TorchvisionExt(types.ModuleType):
     """``mmcv._ext`` stand-in: provided kernels, or ones that raise on use."""
 
@@ -160,6 +174,8 @@ class TorchvisionExt(types.ModuleType):
         for name in PROVIDED_KERNELS:
             setattr(self, name, globals()[name])
         self.__ifkd_stand_in__ = True
+        self.__spec__ = importlib.machinery.ModuleSpec(
+            'mmcv._ext', _StandInLoader(), origin=__file__)
 
     def __getattr__(self, name: str) -> Callable:
         if name.startswith('__'):
