@@ -1,19 +1,23 @@
 #!/usr/bin/env bash
-# Usage: bash tools/dist_test.sh CONFIG CHECKPOINT GPUS [test.py args]
+# Usage: bash tools/dist_test.sh CONFIG CHECKPOINT NPROC_PER_NODE \
+#            [test.py args]
+# Same environment variables as tools/dist_train.sh (NNODES, NODE_RANK,
+# MASTER_ADDR, PORT, PYTHON); without CUDA it runs on the CPU with gloo.
 CONFIG=$1
 CHECKPOINT=$2
-GPUS=$3
+NPROC=$3
 NNODES=${NNODES:-1}
 NODE_RANK=${NODE_RANK:-0}
 PORT=${PORT:-29500}
 MASTER_ADDR=${MASTER_ADDR:-"127.0.0.1"}
+PYTHON=${PYTHON:-python}
 
 PYTHONPATH="$(dirname "$0")/..":$PYTHONPATH \
-python -m torch.distributed.run \
+"$PYTHON" -m torch.distributed.run \
     --nnodes="$NNODES" \
     --node_rank="$NODE_RANK" \
     --master_addr="$MASTER_ADDR" \
-    --nproc_per_node="$GPUS" \
+    --nproc_per_node="$NPROC" \
     --master_port="$PORT" \
     "$(dirname "$0")/test.py" \
     "$CONFIG" \
