@@ -3,6 +3,10 @@ import os.path as osp
 
 import pytest
 
+# On mmcv-lite, ifkd provides mmcv._ext: import it before any test module
+# imports mmdet / mmcv.ops, as custom_imports does for the tools.
+import ifkd  # noqa: F401,E402
+
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 SAMPLE = osp.join(osp.dirname(REPO), 'shared', 'data',
                   'sar-aircraft-1.0-sample')

@@ -20,6 +20,7 @@ and category ids always agree):
   ``difficult`` key) but does not change ``iscrowd``; SAR-AIRcraft-1.0 marks
   no object difficult.
 """
+import math
 import os.path as osp
 import warnings
 import xml.etree.ElementTree as ET
@@ -340,6 +341,11 @@ def _num_field(elem: ET.Element, tag: str,
         raise VOCFormatError(
             f'{source}: <{tag}>{text}</{tag}> is not a number; fix the '
             f'value in the annotation file.') from None
+    if not math.isfinite(value):  # NaN passes every comparison check
+        raise VOCFormatError(
+            f'{source}: <{tag}>{text}</{tag}> is not a finite number; write '
+            f'the pixel coordinate in the annotation file, or delete the '
+            f'object.')
     # Keep integer coordinates as int so the COCO json matches the XML.
     return int(value) if value.is_integer() else value
 

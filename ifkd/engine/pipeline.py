@@ -133,8 +133,10 @@ def stage_options(data_root: str, budget: SyntheticBudget) -> dict:
         'train_dataloader.dataset.pipeline.2.scale': size,
         'test_dataloader.dataset.pipeline.1.scale': size,
         # Warm up over the first fifth; LR steps at 2/3 and 11/12 of the
-        # run, as at epochs 8 and 11 of the 1x schedule.
+        # run, as at epochs 8 and 11 of the 1x schedule. The step schedule
+        # must span the whole run: past its `end` it stops stepping.
         'param_scheduler.0.end': max(1, budget.iters // 5),
+        'param_scheduler.1.end': budget.epochs,
         'param_scheduler.1.milestones': [
             max(1, budget.epochs * 2 // 3),
             max(1, budget.epochs * 11 // 12)

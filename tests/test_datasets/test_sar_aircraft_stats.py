@@ -2,17 +2,18 @@
 import json
 import os.path as osp
 
-import pytest
-
 from ifkd.datasets.synthetic import STATS_FILE, load_stats
+from tests.conftest import SAMPLE
 from .test_voc_parsing import load_tool
 
-ALL_XML = '/work/shared/data/sar-aircraft-1.0-all-annotations.xml'
+# next to the sample in the shared data folder, found relative to the repo
+ALL_XML = osp.join(
+    osp.dirname(SAMPLE), 'sar-aircraft-1.0-all-annotations.xml')
 
 
-@pytest.mark.skipif(
-    not osp.isfile(ALL_XML), reason='shared SAR-AIRcraft-1.0 XML missing')
 def test_committed_stats_match_tool(tmp_path, monkeypatch):
+    assert osp.isfile(ALL_XML), f'shared SAR-AIRcraft-1.0 XML missing: ' \
+        f'{ALL_XML}'
     tool = load_tool('tools/analysis_tools/sar_aircraft_stats.py')
     out = tmp_path / 'stats.json'
     monkeypatch.setattr('sys.argv', ['stats', ALL_XML, '--out', str(out)])

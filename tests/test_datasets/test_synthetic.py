@@ -17,7 +17,7 @@ from ifkd.datasets.synthetic import (GENERATOR_FILE, generate_dataset,
                                      generator_args, load_stats,
                                      sample_box_wh)
 from ifkd.datasets.voc_parsing import SAR_AIRCRAFT_CLASSES
-from .test_voc_parsing import SAMPLE, load_tool, needs_sample
+from .test_voc_parsing import SAMPLE, load_tool
 
 # Chi-square critical value, 6 degrees of freedom, p = 0.001.
 CHI2_6DF_P001 = 22.458
@@ -84,7 +84,6 @@ def test_cli_matches_library(tmp_path, monkeypatch, small_set):
                        shallow=False)
 
 
-@needs_sample
 def test_layout_is_sar_aircraft(small_set):
     root, splits = small_set
     folders = {p for p in tree(SAMPLE) if osp.isdir(osp.join(SAMPLE, p))}

@@ -12,10 +12,16 @@ from ifkd.datasets.voc_parsing import (SAR_AIRCRAFT_CLASSES, VOCFormatError,
                                        parse_voc_xml, read_split_file,
                                        voc_split_to_coco)
 
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-SAMPLE = '/work/shared/data/sar-aircraft-1.0-sample'
-needs_sample = pytest.mark.skipif(
-    not osp.isdir(SAMPLE), reason='shared SAR-AIRcraft-1.0 sample missing')
+from tests.conftest import REPO, SAMPLE
+
+
+@pytest.fixture
+def sample() -> str:
+    """The shared SAR-AIRcraft-1.0 sample; missing means a broken checkout,
+    so the test fails instead of skipping."""
+    assert osp.isdir(SAMPLE), f'shared SAR-AIRcraft-1.0 sample missing: ' \
+        f'{SAMPLE}'
+    return SAMPLE
 
 
 def load_tool(rel_path):
@@ -45,9 +51,8 @@ def reference(split):
     return out
 
 
-@needs_sample
 @pytest.mark.parametrize('split', ['train', 'test'])
-def test_converter_matches_real_xml(tmp_path, monkeypatch, split):
+def test_converter_matches_real_xml(tmp_path, monkeypatch, split, sample):
     tool = load_tool('tools/dataset_converters/sar_aircraft2coco.py')
     monkeypatch.setattr(sys, 'argv', [
         'sar_aircraft2coco.py', SAMPLE, '--splits', split, '--out-dir',
@@ -80,8 +85,7 @@ def test_converter_matches_real_xml(tmp_path, monkeypatch, split):
     assert ann_ids == list(range(1, n_boxes + 1))
 
 
-@needs_sample
-def test_split_helpers():
+def test_split_helpers(sample):
     assert find_split_file(SAMPLE, 'test').endswith('ImageSets/Main/test.txt')
     assert read_split_file(f'{SAMPLE}/ImageSets/Main/test.txt') == [
         '0004367', '0004368'
@@ -150,6 +154,17 @@ def test_valid_minimal(tmp_path):
          r'object #0\): missing or empty <ymax> inside <bndbox>'),
         (XML.replace('<ymax>50</ymax>', '<ymax>5O</ymax>'),
          r'<ymax>5O</ymax> is not a number'),
+        (XML.replace('<ymax>50</ymax>', '<ymax>nan</ymax>'),
+         r'0000001\.xml \(object #0\): <ymax>nan</ymax> is not a finite '
+         r'number; write the pixel coordinate'),
+        (XML.format(name='A220', x1=5, x2='NaN'),
+         r'<xmax>NaN</xmax> is not a finite number'),
+        (XML.format(name='A220', x1='-inf', x2=30),
+         r'<xmin>-inf</xmin> is not a finite number'),
+        (XML.format(name='A220', x1=5, x2='inf'),
+         r'<xmax>inf</xmax> is not a finite number'),
+        (XML.replace('<width>800</width>', '<width>nan</width>'),
+         r'<width>nan</width> is not a finite number'),
         (XML.format(name='A220', x1=30, x2=30), r'degenerate box'),
         (XML.format(name='A220', x1=40, x2=30), r'degenerate box'),
         (XML.format(name='A220', x1=30, x2=803),
@@ -197,8 +212,7 @@ def test_missing_split_and_root(tmp_path):
         convert(str(lone))
 
 
-@needs_sample
-def test_parse_real_file_directly():
+def test_parse_real_file_directly(sample):
     rec = parse_voc_xml(f'{SAMPLE}/Annotations/0004360.xml',
                         SAR_AIRCRAFT_CLASSES)
     assert (rec['width'], rec['height']) == (800, 800)

@@ -2,7 +2,10 @@
 #   data/SAR-AIRcraft-1.0/{JPEGImages,Annotations,ImageSets/Main/{train,test}.txt}
 # Point `data_root` at the unpacked dataset; no conversion step is needed.
 dataset_type = 'ifkd.SARAircraftDataset'
-data_root = 'data/SAR-AIRcraft-1.0/'
+# IFKD_DATA_ROOT=/path/to/data moves every data_root below (train, val
+# and test dataloaders and evaluators) at once: mmengine substitutes the
+# environment variable when the config is read.
+data_root = '{{$IFKD_DATA_ROOT:data/SAR-AIRcraft-1.0/}}'
 img_scale = (800, 800)
 backend_args = None
 

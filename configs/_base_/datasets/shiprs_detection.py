@@ -3,7 +3,10 @@
 _base_ = './sar_aircraft_detection.py'
 
 dataset_type = 'ifkd.ShipRSImageNetDataset'
-data_root = 'data/ShipRSImageNet_V1/VOC_Format/'
+# IFKD_DATA_ROOT=/path/to/data moves every data_root below (train, val
+# and test dataloaders and evaluators) at once: mmengine substitutes the
+# environment variable when the config is read.
+data_root = '{{$IFKD_DATA_ROOT:data/ShipRSImageNet_V1/VOC_Format/}}'
 level = 3
 img_scale = (1024, 1024)
 

@@ -4,7 +4,10 @@
 # Small images so the whole teacher/student/IFKD pipeline runs on a CPU.
 _base_ = './sar_aircraft_detection.py'
 
-data_root = 'data/synthetic-sar-aircraft/'
+# IFKD_DATA_ROOT=/path/to/data moves every data_root below (train, val
+# and test dataloaders and evaluators) at once: mmengine substitutes the
+# environment variable when the config is read.
+data_root = '{{$IFKD_DATA_ROOT:data/synthetic-sar-aircraft/}}'
 img_scale = (256, 256)
 
 train_pipeline = [

@@ -55,6 +55,21 @@ def file_sha1(path: str) -> str:
     return _FILE_SHA1[key]
 
 
+def current_umask() -> int:
+    """The process umask, read without changing it where /proc allows
+    (``os.umask`` can only be read by setting it, which races threads)."""
+    try:
+        with open('/proc/self/status') as f:
+            for line in f:
+                if line.startswith('Umask:'):
+                    return int(line.split()[1], 8)
+    except OSError:
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 def _transform_name(transform: Any) -> str:
     name = transform.get('type', '') if isinstance(
         transform, dict) else type(transform).__name__
@@ -100,9 +115,11 @@ def check_pipeline_cacheable(pipeline: Sequence[Any]) -> Tuple[bool, str]:
 
 def pixel_settings_tag(pipelines: Sequence[Sequence[Any]]) -> str:
     """A short hash of the settings that change SAM's pixels for a given
-    (image file, flip, img_shape): loading (``color_type``,
-    ``imdecode_backend``, ``channel_order``, ...) and resizing
-    (``interpolation``, ``backend``).
+    (image file, flip, img_shape): every argument of the loading and resize
+    transforms other than the target size and the file backend (mmcv
+    2.1.0's ``LoadImageFromFile``: ``color_type``, ``imdecode_backend``,
+    ``to_float32``, ``ignore_empty``; mmdet's ``Resize``: ``interpolation``,
+    ``backend``).
 
     Args:
         pipelines (list[list[dict]]): The train pipelines, see
@@ -178,18 +195,22 @@ class SAMEmbeddingCache:
     returns, so each file holds those probabilities of the valid (unpadded)
     cells only, quantised to ``uint8`` (``round(255 * p)``), shape (h, w, C)
     (channels-last, the layout EDE's resize reads): at most 256 x 64 x 64 =
-    1 MiB per image for the embedding and 1 x 256 x 256 = 64 KiB for the
-    mask (less for non-square images). They are served as ``k / 255``: at
-    most 1/510 (half a level) from MobileSAM's, and so is EDE's resized
-    perturbation (bilinear weights are convex) per unit of ``weight``. The
-    padded cells are 0 (EDE never reads them).
+    1 MiB of data per image for the embedding and 1 x 256 x 256 = 64 KiB for
+    the mask (less for non-square images), plus numpy's 128-byte ``.npy``
+    header. They are served as ``k / 255``: at most 1/510 (half a level)
+    from MobileSAM's, and so is EDE's resized perturbation (bilinear weights
+    are convex) per unit of ``weight``. The padded cells are 0 (EDE never
+    reads them).
     Computed images are served quantised as well, so hits and misses agree
     exactly.
 
     Files are written to a temp file and ``os.replace``-d, so dataloader
-    workers and DDP ranks may share the directory. ``meta.json`` records the
-    checkpoint sha1, the source and the format version; a cache that does not
-    match them is stale: it is cleared (with a warning) and rebuilt.
+    workers and DDP ranks may share the directory. They get the mode a plain
+    ``open`` would give (0666 less the umask; directories 0777 less the
+    umask): with ``umask 002`` users of one group can share a cache.
+    ``meta.json`` records the checkpoint sha1, the source and the format
+    version; a cache that does not match them is stale: it is cleared (with
+    a warning) and rebuilt.
 
     Args:
         cache_dir (str): The directory; created if missing.
@@ -290,6 +311,9 @@ class SAMEmbeddingCache:
     def _atomic_write(self, path: str, data: bytes) -> None:
         fd, tmp = tempfile.mkstemp(dir=osp.dirname(path), suffix='.tmp')
         try:
+            # mkstemp makes 0600 files; give the mode open() would (0666
+            # less the umask), so a group can share the cache.
+            os.fchmod(fd, 0o666 & ~current_umask())
             with os.fdopen(fd, 'wb') as f:
                 f.write(data)
             os.replace(tmp, path)
