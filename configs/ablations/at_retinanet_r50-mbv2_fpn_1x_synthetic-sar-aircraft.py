@@ -13,6 +13,3 @@ model = dict(
     teacher=dict(cfg_path=teacher_cfg),
     teacher_ckpt=teacher_ckpt,
     distiller=_base_.distiller)
-# Distillation losses can dwarf the detection loss early in training: clip
-# the gradient norm so that one large step cannot blow the student up.
-optim_wrapper = dict(clip_grad=dict(max_norm=35, norm_type=2))

@@ -13,6 +13,5 @@ model = dict(
     teacher=dict(cfg_path=teacher_cfg),
     teacher_ckpt=teacher_ckpt,
     distiller=_base_.distiller)
-# Distillation losses can dwarf the detection loss early in training: clip
-# the gradient norm so that one large step cannot blow the student up.
-optim_wrapper = dict(clip_grad=dict(max_norm=35, norm_type=2))
+# FDR's filter W gets its own param group (lr multiplier, no weight decay).
+optim_wrapper = dict(paramwise_cfg=_base_.fdr_paramwise_cfg)

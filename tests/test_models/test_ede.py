@@ -1,3 +1,5 @@
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 import torch
@@ -5,6 +7,7 @@ from PIL import Image
 
 import ifkd  # noqa: F401  (applies the compat patches first)
 from ifkd.models.connectors import EDEConnector
+from ifkd.models.distillers import DistillContext
 from ifkd.models.utils import embed_valid_hw, to_sam_inputs
 
 from ._numpy_ref import bilinear, sigmoid
@@ -163,3 +166,26 @@ def test_keeps_feature_dtype_and_checks_channels():
     with pytest.raises(AssertionError, match='256 channels'):
         ede(feature, sam_prob=sam_out[:, :1].sigmoid(), sam_valid_hw=sam_hw,
             img_shapes=img_shapes, batch_input_shape=(320, 320))
+
+
+def test_explicit_arguments_win_over_the_context():
+    feature, sam_out, sam_hw, img_shapes = _ede_case('embedding', 256)
+    ede = EDEConnector(in_channels=256)
+    expected = ede(feature, sam_prob=sam_out.sigmoid(), sam_valid_hw=sam_hw,
+                   img_shapes=img_shapes, batch_input_shape=(320, 320))
+
+    def no_sam(context, source):
+        raise AssertionError('SAM ran although sam_prob was given')
+
+    # A context whose geometry is that of the batch, whose SAM must not run.
+    samples = [SimpleNamespace(metainfo=dict(img_shape=s)) for s in img_shapes]
+    context = DistillContext(torch.zeros(2, 3, 320, 320), samples,
+                             sam_fn=no_sam)
+    out = ede(feature, context=context, sam_prob=sam_out.sigmoid(),
+              sam_valid_hw=sam_hw)
+    torch.testing.assert_close(out, expected)
+    # An explicit geometry overrides the context's too.
+    moved = ede(feature, context=context, sam_prob=sam_out.sigmoid(),
+                sam_valid_hw=sam_hw, img_shapes=[(320, 320)] * 2)
+    assert (moved - feature)[0, :, 39:].abs().max() > 0
+    assert (expected - feature)[0, :, 39:].abs().max() == 0

@@ -234,3 +234,62 @@ def test_missing_sam_checkpoint_with_ede(tmp_path):
         IFKDDistiller(
             sam_checkpoint=str(tmp_path / 'missing.pt'),
             connectors=dict(ede=dict(type='ifkd.EDEConnector')))
+
+
+@MODELS.register_module(force=True)
+class _Boom(nn.Module):
+    """Test connector that fails."""
+
+    def forward(self, feature):
+        raise RuntimeError('boom')
+
+
+@MODELS.register_module(force=True)
+class _Monitored(_Scale):
+    """Test connector with monitoring scalars."""
+
+    def log_vars(self):
+        return dict(calls=torch.tensor(float(self.calls)))
+
+
+def test_context_cleared_even_when_a_connector_fails():
+    distiller = IFKDDistiller(
+        student_recorders=dict(f=dict(type='ModuleOutputs', source='conv')),
+        connectors=dict(boom=dict(type='ifkd._Boom')),
+        distill_losses=dict(loss_a=dict(type='ifkd._WeightedSum')),
+        loss_forward_mappings=dict(loss_a=dict(
+            preds_S=dict(recorder='f', from_student=True, connector='boom'),
+            preds_T=dict(recorder='f', from_student=True))))
+    student = _Net()
+    distiller.prepare_from_student(student)
+    with distiller.student_recorders:
+        student(torch.ones(1, 1, 1, 2))
+    distiller.set_context(DistillContext(torch.ones(1, 1, 1, 2)))
+    with pytest.raises(RuntimeError, match='boom'):
+        distiller.compute_distill_losses()
+    assert distiller.context is None and distiller._memo == {}
+
+
+def test_signatures_inspected_once_and_log_vars_not_summed(monkeypatch):
+    import inspect
+    distiller, student, teacher = _build()
+    distiller.connectors['s2'] = MODELS.build(dict(type='ifkd._Monitored'))
+    calls = []
+    real = inspect.signature
+    monkeypatch.setattr(inspect, 'signature',
+                        lambda f: calls.append(f) or real(f))
+    x = torch.tensor([[[[1.0, -2.0]]]])
+    for _ in range(3):
+        losses, _ = _step(distiller, student, teacher, x)
+    # four connectors, one inspection each, however many steps and calls
+    assert len(calls) == 4
+    assert torch.equal(losses['s2.calls'], torch.tensor(3.))
+    # logged but not optimised: mmengine sums only keys holding 'loss'
+    total, log_vars = student_parse(losses)
+    assert torch.allclose(total, losses['loss_a'] + losses['loss_b'])
+    assert 's2.calls' in log_vars
+
+
+def student_parse(losses):
+    from mmengine.model import BaseModel
+    return BaseModel.parse_losses(None, losses)

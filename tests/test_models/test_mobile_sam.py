@@ -10,10 +10,9 @@ import pytest
 import torch
 
 import ifkd  # noqa: F401  (applies the compat patches first)
+import mobile_sam  # noqa: I001  (a required package: no skip)
 from ifkd.models.utils import MobileSAMEncoder, to_sam_inputs
 from ifkd.models.utils.mobile_sam_encoder import _CACHE
-
-mobile_sam = pytest.importorskip('mobile_sam')
 
 
 @pytest.fixture(scope='module')

@@ -18,6 +18,7 @@ import torch.nn.functional as F
 from mmdet.structures import DetDataSample
 
 import ifkd  # noqa: F401  (applies the compat patches first)
+import mobile_sam  # noqa: I001  (a required package: no skip)
 from ifkd.engine.hooks import SAMCacheHook
 from ifkd.models.connectors import EDEConnector
 from ifkd.models.distillers.context import DistillContext
@@ -27,7 +28,6 @@ from ifkd.models.utils.sam_cache import (SAMEmbeddingCache,
                                          dataset_pipelines,
                                          pixel_settings_tag)
 
-mobile_sam = pytest.importorskip('mobile_sam')
 
 MEAN, STD = (103.53, 116.28, 123.675), (57.375, 57.12, 58.395)  # BGR
 TOL = 1 / 510 + 1e-6  # after sigmoid, per unit of EDE weight

@@ -8,6 +8,7 @@ import os
 import os.path as osp
 import shutil
 
+import numpy as np
 import pytest
 import torch
 
@@ -111,17 +112,24 @@ def test_sweep_skips_finished_and_resumes(synthetic_root, tmp_path, capsys):
     # each point is tested into its own dir; the plot reads those results
     meta['points']['loss_cls.loss_weight-1.0'] = {key: '1.0'}
     json.dump(meta, open(osp.join(work, 'sweep.json'), 'w'))
+    tested = {}
     for name, ckpt in (('loss_cls.loss_weight-1.0', 'epoch_1.pth'),
                        ('loss_cls.loss_weight-0.5', 'epoch_2.pth')):
-        launch.test(config_path(STUDENT), osp.join(work, name, ckpt),
-                    work_dir=osp.join(work, name),
-                    cfg_options=tiny_options(synthetic_root))
+        tested[name] = launch.test(
+            config_path(STUDENT), osp.join(work, name, ckpt),
+            work_dir=osp.join(work, name),
+            cfg_options=tiny_options(synthetic_root))
     png = str(tmp_path / 'sweep.png')
     collect_results.main([work, '--plot', png, '--out',
                           str(tmp_path / 'x.md')])
     assert open(png, 'rb').read(8) == b'\x89PNG\r\n\x1a\n'
     points = collect_results.sweep_points(work)
-    assert len(points) == 2 and all(0 <= p['mAP'] <= 100 for p in points)
+    # each point carries the metrics its own test run returned, in %
+    assert sorted(p['name'] for p in points) == sorted(tested)
+    for p in points:
+        for col, key in (('mAP', 'coco/bbox_mAP'),
+                         ('AP50', 'coco/bbox_mAP_50')):
+            assert p[col] == pytest.approx(100 * tested[p['name']][key])
 
 
 @pytest.fixture(scope='module')
@@ -285,3 +293,96 @@ def test_synthetic_results_tool_end_to_end(tmp_path, sam_checkpoint):
     tool.main(argv)
     assert mtimes == {p: os.path.getmtime(p)
                       for p in glob.glob(str(work / '*' / 'epoch_1.pth'))}
+
+
+vis = _tool('vis_distill_maps')
+
+
+def _read_panel(png: np.ndarray, i: int, cell: int) -> np.ndarray:
+    """Panel ``i`` of a figure read back through viridis: values in [0, 1]
+    on the (cell, cell) grid."""
+    from matplotlib import colormaps
+    top, left, bottom, right = vis.panel_box(i, cell)
+    rgb = png[top:bottom, left:right].reshape(-1, 1, 3).astype(float)
+    lut = (colormaps['viridis'](np.linspace(0, 1, 256))[:, :3] * 255).round()
+    dist = ((rgb - lut[None]) ** 2).sum(-1)
+    assert dist.min(axis=1).max() < 1, 'a pixel is not a viridis colour'
+    return dist.argmin(axis=1).reshape(cell, cell) / 255
+
+
+def test_vis_distill_maps_panels_match_the_tensors(synthetic_root,
+                                                   sam_checkpoint, tmp_path):
+    from mmengine.registry import DefaultScope
+    from PIL import Image
+
+    from ifkd.registry import MODELS
+    cfg_path = config_path(
+        'ifkd/ifkd_retinanet_r50-mbv2_fpn_1x_synthetic-sar-aircraft.py')
+    opts = {'model.distiller.sam_checkpoint': sam_checkpoint,
+            'test_dataloader.dataset.pipeline.1.scale': (96, 96)}
+    cfg = launch.load_config(cfg_path, cfg_options=opts)
+    cfg.model.teacher_ckpt = None
+    cfg.model.distiller.pop('sam_cache')
+    torch.manual_seed(0)
+    with DefaultScope.overwrite_default_scope('mmdet'):
+        model = MODELS.build(cfg.model)
+    for i in range(5):  # a learnt, non-flat filter
+        model.distiller.connectors[f't_fdr{i}'].log_w.data.normal_(0, 0.5)
+    ckpt = str(tmp_path / 'ifkd.pth')
+    torch.save(dict(state_dict=model.state_dict()), ckpt)
+    image = sorted(glob.glob(osp.join(synthetic_root, 'JPEGImages', '*')))[0]
+    out, cell = str(tmp_path / 'vis'), 24
+    paths = vis.main([cfg_path, ckpt, image, '--out-dir', out, '--cell',
+                      str(cell), '--cfg-options'] +
+                     [f'{k}={v}'.replace(' ', '') for k, v in opts.items()])
+    assert [osp.basename(p) for p in paths] == [
+        f'level{i}.png' for i in range(5)]
+
+    # Independent forwards of the same input: teacher, its cls head, the
+    # student and its adapter.
+    _, loaded = vis.build_model(cfg_path, ckpt, opts, 'cpu')
+    inputs, _ = vis.load_image(cfg, loaded, image)
+    assert inputs.shape[-2:] == (96, 96)
+    with torch.no_grad():
+        t_feats = loaded.teacher.extract_feat(inputs)
+        t_cls = loaded.teacher.bbox_head(t_feats)[0]
+        s_feats = loaded.student.extract_feat(inputs)
+    for level, path in enumerate(paths):
+        png = np.asarray(Image.open(path).convert('RGB'))
+        assert png.shape == (vis.TITLE_H + cell,
+                             len(vis.PANELS) * (cell + vis.GAP) - vis.GAP, 3)
+        arrays = np.load(osp.join(out, f'level{level}.npz'))
+        h, w = t_feats[level].shape[-2:]
+        rows = np.arange(cell) * h // cell
+        cols = np.arange(cell) * w // cell
+        for i, name in enumerate(vis.PANELS):
+            a = arrays[name].astype(float)
+            assert a.shape == (h, w), name
+            span = a.max() - a.min()
+            expected = (a - a.min()) / span if span > 0 else 0 * a
+            # 8-bit levels; neighbouring viridis entries can share a colour
+            np.testing.assert_allclose(
+                _read_panel(png, i, cell), expected[rows][:, cols],
+                atol=1.5 / 255, err_msg=name)
+        np.testing.assert_allclose(
+            arrays['teacher_energy'],
+            t_feats[level].pow(2).mean(1)[0].numpy(), rtol=1e-5)
+        np.testing.assert_allclose(
+            arrays['m_frs'], t_cls[level].amax(1)[0].sigmoid().numpy(),
+            rtol=1e-5)
+        conv = loaded.distiller.connectors[f's_adapt{level}'].conv_module.conv
+        adapted = torch.nn.functional.conv2d(
+            s_feats[level], conv.weight.detach(), conv.bias.detach(),
+            padding=1)
+        np.testing.assert_allclose(
+            arrays['student_energy'], adapted.pow(2).mean(1)[0].numpy(),
+            rtol=1e-4)
+        # After W minus before W is what the filter does: 2 log W.
+        log_w = torch.nn.functional.interpolate(
+            loaded.distiller.connectors[f't_fdr{level}'].log_w[None].detach(),
+            size=(h, w), mode='bilinear', antialias=True)[0]
+        np.testing.assert_allclose(
+            arrays['spectrum_after_w'] - arrays['spectrum_before_w'],
+            2 * log_w.mean(0).numpy(), atol=1e-3)
+        np.testing.assert_allclose(arrays['m_hsm'].mean(), 1, rtol=1e-5)
+        assert (arrays['ede_perturbation'] > 0).all()  # sigmoid, weight 1

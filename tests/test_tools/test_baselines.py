@@ -87,6 +87,40 @@ def test_baseline_trains(method, det, synthetic_root, teachers, tmp_path):
     assert losses and all(torch.isfinite(torch.tensor(losses)))
     if method == 'arsd':  # SSRD runs on the head's box deltas too
         assert 'distill.loss_ssrd: ' in log
+    _check_one_step_distills(runner.model, runner.train_dataloader)
+
+
+# Connectors whose output weights the loss: an all-zero one would silence it.
+MASK_TYPES = ('FRSMaskConnector', 'FGDMaskConnector', 'ARSDMaskConnector',
+              'InsDistMaskConnector')
+
+
+def _check_one_step_distills(model, loader):
+    """One more step of the trained model: every kind of distillation loss
+    is > 0 (summed over levels: ARSD leaves levels without boxes at 0) and
+    every mask connector selects something on some level."""
+    masks = {}
+    hooks = [
+        module.register_forward_hook(
+            lambda m, args, out, kind=type(module).__name__: masks.setdefault(
+                kind, []).append(out[0] if isinstance(out, tuple) else out))
+        for module in model.distiller.connectors.values()
+        if type(module).__name__ in MASK_TYPES
+    ]
+    data = model.data_preprocessor(next(iter(loader)), True)
+    with torch.no_grad():
+        losses = model.loss(data['inputs'], data['data_samples'])
+    for h in hooks:
+        h.remove()
+    totals = {}
+    for key, value in losses.items():
+        if key.startswith('distill.') and 'loss' in key:
+            kind = key.rstrip('0123456789')
+            totals[kind] = totals.get(kind, 0.) + float(value)
+    assert totals and all(v > 0 for v in totals.values()), totals
+    for kind, outs in masks.items():
+        assert sum(float(o.abs().sum()) for o in outs) > 0, \
+            f'{kind}: all-zero mask on every level'
 
 
 ABLATIONS = {

@@ -12,6 +12,32 @@ sam_checkpoint = 'checkpoints/mobile_sam.pt'
 neck_channels = 256
 num_levels = 5
 cls_source = 'bbox_head.retina_cls'
+# FDR's low-pass ratio r is drawn from this range at every step (Eq. 4's
+# "random length"; the paper gives no range). Centred on the fixed r = 0.1
+# of the paper's public code; FDRConnector's default.
+fdr_ratio_range = (0.0, 0.2)
+# FDR's filter W (log_w) learns only through the feature loss, and each of
+# its C x 64 x 64 entries touches one frequency of one channel: its raw
+# gradient is tiny (at lr_mult 1 its per-step relative change was ~1e-6 of
+# the 3x3 adapters') and its scale varies ~500x between detectors and over
+# training (a fixed lr_mult of 5e5 matched the adapters on RetinaNet's P3
+# but overshot on Faster R-CNN's P2). So FDR rescales log_w's gradient to
+# unit L2 norm per level and step (`fdr_grad_norm`), and this group sets the
+# step: lr * fdr_lr_mult in L2 norm over the 256 x 64 x 64 entries, before
+# momentum and clipping. The global clip (max_norm 35) scales it like every
+# other gradient; in the synthetic runs the raw norm is 1e2-2e3, so the
+# clip is always active, and there lr_mult 1000 puts W's relative change
+# per step at 0.6-1.7x the 3x3 adapters' on RetinaNet's P3-P6 and 0.2-2.5x
+# on Faster R-CNN's P2-P6 (measured; at 10 it was ~0.005x). Unclipped, a
+# step would move log_w by RMS lr * 1000 / 1024: lower it for long runs
+# with small gradients. No weight decay: it
+# would pull W back to 1. Read `t_fdr{l}.logw_std` / `.logw_range` in the
+# training log. A distillation config applies it with
+# `optim_wrapper = dict(paramwise_cfg=_base_.fdr_paramwise_cfg)`.
+fdr_grad_norm = 1.0
+fdr_lr_mult = 1000.0
+fdr_paramwise_cfg = dict(
+    custom_keys={'.log_w': dict(lr_mult=fdr_lr_mult, decay_mult=0.)})
 
 t_target = [
     dict(
@@ -78,7 +104,8 @@ distiller = dict(
             f't_fdr{i}': dict(
                 type='ifkd.FDRConnector',
                 in_channels=neck_channels,
-                ratio_range=(0.1, 0.5))
+                ratio_range=fdr_ratio_range,
+                grad_norm=fdr_grad_norm)
             for i in range(num_levels)
         }),
     distill_losses=dict(

@@ -13,3 +13,6 @@ __all__ += ['ARSDMaskConnector', 'FGDMaskConnector', 'InsDistMaskConnector']
 from .ssrd_selector import SSRDSelectorConnector  # noqa: E402
 
 __all__ += ['SSRDSelectorConnector']
+from .cls_mask import ClassActivationMaskConnector  # noqa: E402
+
+__all__ += ['ClassActivationMaskConnector']

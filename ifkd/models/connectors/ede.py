@@ -78,15 +78,17 @@ class EDEConnector(BaseConnector):
         """Perturb ``feature``; see :meth:`forward_train`.
 
         Inside :class:`IFKDDistiller` the SAM output and the batch geometry
-        come from the step's ``context`` (MobileSAM runs once per batch).
+        come from the step's ``context`` (MobileSAM runs once per batch);
+        arguments given explicitly take precedence over the context's.
         """
         if context is not None:
-            sam_prob, sam_valid_hw = context.sam_prob(self.source)
-            kwargs = dict(
-                sam_prob=sam_prob,
-                sam_valid_hw=sam_valid_hw,
+            found = dict(
                 img_shapes=context.img_shapes,
                 batch_input_shape=context.batch_input_shape)
+            if 'sam_prob' not in kwargs:
+                found['sam_prob'], found['sam_valid_hw'] = context.sam_prob(
+                    self.source)
+            kwargs = {**found, **kwargs}
         return self.forward_train(feature, **kwargs)
 
     def perturbation(self, sam_prob: Tensor,

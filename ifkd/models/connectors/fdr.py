@@ -37,21 +37,39 @@ def low_pass_mask(size: Tuple[int, int], ratio: float,
     return cheb <= ratio * min(h, w) / 2
 
 
-def bilinear_matrix(n_out: int, n_in: int,
-                    device: Optional[torch.device] = None) -> Tensor:
-    """(n_out, n_in) matrix of 1-D bilinear resizing with half-pixel
-    centres (``F.interpolate(mode='bilinear', align_corners=False)``,
-    source clamped at 0, no antialias)."""
-    src = ((torch.arange(n_out, dtype=torch.float64, device=device) + 0.5) *
-           (n_in / n_out) - 0.5).clamp(min=0)
-    i0 = src.floor().long().clamp(max=n_in - 1)
-    i1 = (i0 + 1).clamp(max=n_in - 1)
-    frac = src - i0
-    rows = torch.arange(n_out, device=device)
-    mat = torch.zeros(n_out, n_in, dtype=torch.float64, device=device)
-    mat.index_put_((rows, i0), 1 - frac, accumulate=True)
-    mat.index_put_((rows, i1), frac, accumulate=True)
-    return mat.float()
+def resize_matrix(n_out: int, n_in: int,
+                  device: Optional[torch.device] = None) -> Tensor:
+    """(n_out, n_in) matrix of 1-D antialiased linear resizing.
+
+    The same weights as ``F.interpolate(mode='bilinear', antialias=True,
+    align_corners=False)`` along one axis: a triangle filter centred on each
+    output cell (half-pixel centres) whose half-width is the scale factor
+    when shrinking (1 when enlarging), normalised to sum 1. When shrinking,
+    every input entry lies within half a step of some output centre, so
+    every entry gets a positive weight, i.e. a gradient; plain bilinear
+    resizing reads only the two nearest entries and skips the rest.
+    """
+    scale = n_in / n_out
+    support = max(scale, 1.0)
+    centre = (torch.arange(n_out, dtype=torch.float64, device=device) +
+              0.5) * scale
+    src = torch.arange(n_in, dtype=torch.float64, device=device) + 0.5
+    mat = (1 - (src[None] - centre[:, None]).abs() / support).clamp_min(0)
+    return (mat / mat.sum(dim=1, keepdim=True)).float()
+
+
+class _GradToNorm(torch.autograd.Function):
+    """Identity whose backward rescales the gradient to a fixed L2 norm."""
+
+    @staticmethod
+    def forward(ctx, x: Tensor, norm: float) -> Tensor:
+        ctx.norm = norm
+        return x.view_as(x)
+
+    @staticmethod
+    def backward(ctx, grad: Tensor):
+        scale = ctx.norm / grad.norm().clamp_min(torch.finfo(grad.dtype).tiny)
+        return grad * scale, None
 
 
 def _centred_fft(x: Tensor) -> Tensor:
@@ -81,8 +99,10 @@ class FDRConnector(BaseConnector):
 
     - ``W`` is positive, ``W = exp(log_w)`` with ``log_w = 0`` initially, so
       FDR starts as the identity when ``r = 0`` or ``M = 1``. It is kept at
-      a reference size in the centred layout and bilinearly resized (in log
-      space) to each call's (H, W), because detector inputs change size.
+      a reference size in the centred layout and resized (in log space,
+      linear with antialiasing, see :func:`resize_matrix`) to each call's
+      (H, W), because detector inputs change size. Every entry of ``W``
+      thus takes part in (and gets a gradient from) every level.
     - Energy matching: the output is rescaled so that, per (sample, channel),
       its energy equals that of ``z``. Otherwise, with the target built from
       a learnable filter (the paper's public code even shares it with the
@@ -92,16 +112,32 @@ class FDRConnector(BaseConnector):
       ``Z * W`` (Parseval), because ``W`` need not be point-symmetric and the
       real part would then drop energy that ``W`` could exploit.
 
+    ``W`` learns only through the distillation loss, so it drifts towards
+    the student: it damps the bands where the student's (adapted) feature
+    differs most from the target, typically the high frequencies a small
+    student lacks. Energy matching bounds that drift (the target keeps its
+    energy per channel, so ``W`` can move energy between bands but not
+    remove it), as does the filter's own learning rate (its param group in
+    the configs). :meth:`log_vars` reports the spread of ``log_w``.
+
     Args:
         in_channels (int): Channels C of the level. Defaults to 256.
         filter_size (tuple[int, int]): Reference (U, V) size of ``W``.
             Defaults to (64, 64).
         ratio_range (tuple[float, float]): r is drawn uniformly from it at
-            every training call ("random length" of the window, Eq. 4).
-            Defaults to (0.0, 0.2), whose mean is the fixed 0.1 of the
-            paper's public code.
+            every training call ("random length" of the window, Eq. 4; the
+            paper gives no range). Defaults to (0.0, 0.2): centred on the
+            fixed r = 0.1 of the paper's public code, randomised by +-0.1.
         ratio (float, optional): Fixed r for every call. Defaults to None:
             random in training, the middle of ``ratio_range`` in eval.
+        grad_norm (float, optional): If set, the gradient that each call
+            sends to ``log_w`` is rescaled to this L2 norm (its direction is
+            kept). ``log_w``'s raw gradient is tiny and its scale varies by
+            orders of magnitude with the detector, the level and the
+            training state, so no fixed learning rate suits it; with this,
+            an SGD step moves ``log_w`` by ``lr * grad_norm`` in L2 norm
+            (before momentum and clipping) whatever the loss scale.
+            Defaults to None (the raw gradient).
         init_cfg (dict, optional): The config to control the initialization.
     """
 
@@ -110,13 +146,24 @@ class FDRConnector(BaseConnector):
                  filter_size: Sequence[int] = (64, 64),
                  ratio_range: Sequence[float] = (0.0, 0.2),
                  ratio: Optional[float] = None,
+                 grad_norm: Optional[float] = None,
                  init_cfg: Optional[Dict] = None) -> None:
         super().__init__(init_cfg)
         assert 0 <= ratio_range[0] <= ratio_range[1], ratio_range
+        assert grad_norm is None or grad_norm > 0, grad_norm
+        self.grad_norm = grad_norm
         self.in_channels = in_channels
         self.ratio_range = tuple(ratio_range)
         self.ratio = ratio
         self.log_w = nn.Parameter(torch.zeros(in_channels, *filter_size))
+
+    @torch.no_grad()
+    def log_vars(self) -> Dict[str, Tensor]:
+        """Spread of ``log_w`` (std and max - min) for the training log."""
+        log_w = self.log_w.detach().float()
+        return dict(
+            logw_std=log_w.std(),
+            logw_range=log_w.max() - log_w.min())
 
     def forward(self, feature: Tensor, frs_mask: Optional[Tensor] = None
                 ) -> Tensor:
@@ -136,12 +183,16 @@ class FDRConnector(BaseConnector):
         """``W`` (C, H, W) in the centred layout, resized to ``size``."""
         log_w = self.log_w.float()
         (h, w), (u, v) = size, log_w.shape[-2:]
+        # On a 1 x 1 map W cannot act (energy matching undoes any gain), so
+        # its gradient is rounding noise: never blow that up to a full step.
+        if self.grad_norm is not None and log_w.requires_grad and h * w > 1:
+            log_w = _GradToNorm.apply(log_w, self.grad_norm)
         if (h, w) != (u, v):
             # Separable, as two small matmuls: F.interpolate's CPU kernel
             # would copy W to channels-last (and zero-fill its gradient) at
             # every call.
-            log_w = bilinear_matrix(h, u, log_w.device) @ log_w @ \
-                bilinear_matrix(w, v, log_w.device).T
+            log_w = resize_matrix(h, u, log_w.device) @ log_w @ \
+                resize_matrix(w, v, log_w.device).T
         return log_w.exp()
 
     def reconstruct(self, x: Tensor, frs_mask: Optional[Tensor],

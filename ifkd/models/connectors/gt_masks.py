@@ -40,6 +40,24 @@ def boxes_to_cells(boxes: Tensor, feat_hw: Tuple[int, int],
     return torch.stack([x0, y0, x1, y1], dim=1).long()
 
 
+def cell_masks(cells: Tensor, feat_hw: Tuple[int, int]) -> Tensor:
+    """(n, H, W) bool: the cells of each of ``n`` boxes (from
+    :func:`boxes_to_cells`), built on the device without a sync per box."""
+    h, w = feat_hw
+    ys = torch.arange(h, device=cells.device)[None, :, None]
+    xs = torch.arange(w, device=cells.device)[None, None, :]
+    x0, y0, x1, y1 = (cells[:, k, None, None] for k in range(4))
+    return (ys >= y0) & (ys < y1) & (xs >= x0) & (xs < x1)
+
+
+def max_over_boxes(inside: Tensor, values: Tensor) -> Tensor:
+    """(H, W) max of ``values[k]`` over the boxes ``k`` covering each cell,
+    0 where none does."""
+    if not len(values):
+        return inside.new_zeros(inside.shape[1:], dtype=torch.float32)
+    return (inside * values.float()[:, None, None]).amax(dim=0)
+
+
 class _GTMaskConnector(BaseConnector):
     """A connector whose forward also receives the distillation context."""
 
@@ -75,10 +93,8 @@ class FGDMaskConnector(_GTMaskConnector):
         b, _, h, w = feature.shape
         fg = feature.new_zeros(b, 1, h, w, dtype=torch.float32)
         for i, cells in enumerate(self._cells(feature, context)):
-            for x0, y0, x1, y1 in cells.tolist():
-                scale = 1.0 / ((x1 - x0) * (y1 - y0))
-                region = fg[i, 0, y0:y1, x0:x1]
-                fg[i, 0, y0:y1, x0:x1] = region.clamp(min=scale)
+            area = (cells[:, 2] - cells[:, 0]) * (cells[:, 3] - cells[:, 1])
+            fg[i, 0] = max_over_boxes(cell_masks(cells, (h, w)), 1.0 / area)
         bg = (fg == 0).float()
         bg = bg / bg.sum(dim=(2, 3), keepdim=True).clamp(min=1)
         return fg, bg
@@ -136,10 +152,8 @@ class ARSDMaskConnector(_GTMaskConnector):
             levels, weights = self.assign_levels(boxes,
                                                  context.batch_input_shape)
             cells = boxes_to_cells(boxes, (h, w), context.batch_input_shape)
-            for k in (levels == self.level).nonzero().flatten().tolist():
-                x0, y0, x1, y1 = cells[k].tolist()
-                region = mask[i, 0, y0:y1, x0:x1]
-                mask[i, 0, y0:y1, x0:x1] = region.clamp(min=weights[k].item())
+            weights = weights * (levels == self.level)  # others: 0
+            mask[i, 0] = max_over_boxes(cell_masks(cells, (h, w)), weights)
         return mask
 
 
@@ -178,15 +192,19 @@ class InsDistMaskConnector(_GTMaskConnector):
         mask = feat.new_zeros(b, 1, h, w)
         regions = []
         for i, cells in enumerate(self._cells(feature, context)):
+            regions.append(torch.cat([cells.new_full((len(cells), 1), i),
+                                      cells], dim=1))
+            if not len(cells):
+                continue
+            inside = cell_masks(cells, (h, w)).flatten(1).float()  # (n, HW)
             flat = feat[i].reshape(c, h * w)
-            for x0, y0, x1, y1 in cells.tolist():
-                proto = feat[i, :, y0:y1, x0:x1].mean(dim=(1, 2))
-                energy = proto @ flat
-                span = (energy.max() - energy.min()).clamp(min=1e-12)
-                sim = (energy - energy.min()) / span
-                mask[i, 0] = torch.maximum(
-                    mask[i, 0], (sim > self.threshold).float().view(h, w))
-                regions.append([i, x0, y0, x1, y1])
-        regions = torch.tensor(
-            regions, dtype=torch.long, device=feature.device).view(-1, 5)
-        return mask, regions
+            # Each box's prototype (mean feature over its cells) . features.
+            protos = (inside @ flat.T) / inside.sum(dim=1, keepdim=True)
+            energy = protos @ flat  # (n, HW)
+            low = energy.amin(dim=1, keepdim=True)
+            span = (energy.amax(dim=1, keepdim=True) - low).clamp(min=1e-12)
+            hit = ((energy - low) / span > self.threshold).any(dim=0)
+            mask[i, 0] = hit.float().view(h, w)
+        regions = torch.cat(regions) if regions else torch.zeros(
+            0, 5, dtype=torch.long, device=feature.device)
+        return mask, regions.view(-1, 5)

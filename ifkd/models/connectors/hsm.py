@@ -23,7 +23,7 @@ class HSMConnector(BaseConnector):
     detached and normalised per image to mean 1 over H x W, so it
     redistributes the loss over locations without changing its overall
     scale; an image whose distances are all equal or all ~0 (identical
-    features) gets all ones.
+    features), or that has a single location (1 x 1 maps), gets all ones.
 
     Given lists of levels (e.g. the FPN outputs), the distances of all
     levels are computed in one batched call over the concatenated locations
@@ -32,14 +32,18 @@ class HSMConnector(BaseConnector):
     Args:
         curvature (float): Ball curvature magnitude ``c`` (> 0). Defaults to
             1.0.
-        scale (float, optional): Factor applied to the features before the
-            exponential map. FPN features have per-location norms of order 10
-            and ``tanh`` saturates above ~3, so unscaled they would all land
-            on the boundary and every distance would be the same. Defaults to
-            None, meaning ``1 / sqrt(C)``: a location whose entries have unit
-            RMS is mapped to norm ``tanh(1) = 0.76``.
-        eps (float, optional): Boundary margin of the projection. Defaults to
-            None (4e-3 in fp32).
+        scale (float, optional): Fixed factor applied to both features
+            before the exponential map. Defaults to None: adaptive, per image
+            and level, ``1 / (sqrt(C) * RMS(teacher))`` with the RMS over
+            (C, H, W) of the detached teacher feature, so a location of
+            typical size is mapped to norm ``tanh(1) = 0.76``. A fixed scale
+            lets large features (FPN levels reach RMS 10 and more) saturate
+            ``tanh``: all points land near the boundary and the mask flattens
+            towards 1. The adaptive mask does not depend on the features'
+            overall scale at all.
+        eps (float, optional): Boundary margin of the projection (every
+            projection, the distance's own included). Defaults to None (4e-3
+            in fp32).
         flat_tol (float): Images whose mean distance is below it (identical
             features, up to fp32 rounding) get an all-ones mask. Defaults to
             1e-6.
@@ -58,6 +62,7 @@ class HSMConnector(BaseConnector):
         self.scale = scale
         self.eps = eps
         self.flat_tol = flat_tol
+        self._mask_std: List[Tensor] = []
 
     def forward(self, t_feat: Union[Tensor, Sequence[Tensor]],
                 s_feat: Union[Tensor, Sequence[Tensor]]
@@ -67,13 +72,14 @@ class HSMConnector(BaseConnector):
             return self.forward_train(t_feat, s_feat)
         return self.forward_levels(t_feat, s_feat)
 
-    def _to_ball(self, feat: Tensor) -> Tensor:
-        scale = self.scale
-        if scale is None:
-            scale = 1 / math.sqrt(feat.shape[1])
-        # Scale in fp32 too: bf16 rounding here would shift the distances.
-        ball = expmap0(scale * feat.float(), self.curvature, dim=1)
-        return project(ball, self.curvature, dim=1, eps=self.eps)
+    def feature_scale(self, t_feat: Tensor) -> Union[float, Tensor]:
+        """The factor before ``expmap0``: fixed, or (B, 1, 1, 1) adaptive."""
+        if self.scale is not None:
+            return self.scale
+        t = t_feat.detach().float()
+        rms = t.pow(2).mean(dim=(1, 2, 3), keepdim=True).sqrt()
+        tiny = torch.finfo(torch.float32).tiny
+        return 1 / (math.sqrt(t.shape[1]) * rms).clamp_min(tiny)
 
     @torch.no_grad()
     def forward_train(self, t_feat: Tensor, s_feat: Tensor) -> Tensor:
@@ -84,12 +90,10 @@ class HSMConnector(BaseConnector):
             s_feat (Tensor): Student feature with the teacher's shape.
 
         Returns:
-            Tensor: Detached fp32 mask ``M_HSM`` of shape (B, 1, H, W), mean 1
-            over H x W for every image.
+            Tensor: Detached fp32 (fp64 for fp64 inputs) mask ``M_HSM`` of
+            shape (B, 1, H, W), mean 1 over H x W for every image.
         """
-        assert t_feat.shape == s_feat.shape, \
-            f'shape mismatch: {t_feat.shape} vs {s_feat.shape}'
-        return self._normalise(self._distance(t_feat, s_feat))
+        return self.forward_levels([t_feat], [s_feat])[0]
 
     @torch.no_grad()
     def forward_levels(self, t_feats: Sequence[Tensor],
@@ -106,20 +110,48 @@ class HSMConnector(BaseConnector):
                 f'shape mismatch: {t.shape} vs {s.shape}'
         b, c = t_feats[0].shape[:2]
         sizes = [t.shape[2] * t.shape[3] for t in t_feats]
-        d = self._distance(*(torch.cat([x.reshape(b, c, 1, -1) for x in xs],
-                                       dim=3) for xs in (t_feats, s_feats)))
-        return [
+        scales = [self.feature_scale(t) for t in t_feats]
+        # Scale in fp32 (fp64 stays): bf16 rounding would shift distances.
+        dtype = torch.float64 if t_feats[0].dtype == torch.float64 \
+            else torch.float32
+        t_flat, s_flat = (torch.cat([
+            (x.detach().to(dtype) * k).reshape(b, c, 1, -1)
+            for x, k in zip(xs, scales)
+        ], dim=3) for xs in (t_feats, s_feats))
+        d = self._distance(t_flat, s_flat)
+        masks = [
             self._normalise(level.reshape(b, 1, *t.shape[2:]))
             for level, t in zip(d.split(sizes, dim=3), t_feats)
         ]
+        self._mask_std = [self._spread(m) for m in masks]
+        return masks
+
+    def log_vars(self) -> Dict[str, Tensor]:
+        """Std over locations of the last call's masks (mean over images),
+        one per level: near 0 means HSM has stopped discriminating."""
+        if len(self._mask_std) == 1:
+            return dict(mask_std=self._mask_std[0])
+        return {f'mask_std{i}': v for i, v in enumerate(self._mask_std)}
+
+    @staticmethod
+    def _spread(mask: Tensor) -> Tensor:
+        flat = mask.flatten(1)
+        if flat.shape[1] < 2:
+            return flat.new_zeros(())
+        return flat.std(dim=1).mean()
+
+    def _to_ball(self, feat: Tensor) -> Tensor:
+        ball = expmap0(feat, self.curvature, dim=1)
+        return project(ball, self.curvature, dim=1, eps=self.eps)
 
     def _distance(self, t_feat: Tensor, s_feat: Tensor) -> Tensor:
         # poincare ops cast to fp32 and disable autocast themselves.
         return dist(
-            self._to_ball(t_feat.detach()),
-            self._to_ball(s_feat.detach()),
+            self._to_ball(t_feat),
+            self._to_ball(s_feat),
             self.curvature,
-            dim=1)
+            dim=1,
+            eps=self.eps)
 
     def _normalise(self, d: Tensor) -> Tensor:
         mean = d.mean(dim=(2, 3), keepdim=True)

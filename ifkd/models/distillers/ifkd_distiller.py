@@ -38,7 +38,12 @@ class IFKDDistiller(ConfigurableDistiller):
 
     Connectors whose ``forward`` takes ``context`` receive the step's
     :class:`DistillContext`. Each distinct spec is evaluated once per step, so
-    a mask shared by the feature and the head loss is computed once.
+    a mask shared by the feature and the head loss is computed once. The
+    context is cleared when the losses are computed, also on failure.
+
+    Connectors with a ``log_vars()`` method (FDR's filter spread, HSM's mask
+    spread) add its scalars to the output as ``<connector>.<name>``; these
+    keys hold no ``'loss'``, so they are logged but not optimised.
 
     Args:
         sam_checkpoint (str, optional): MobileSAM ``vit_t`` weights
@@ -73,6 +78,7 @@ class IFKDDistiller(ConfigurableDistiller):
                             'loss_forward_mappings') or {}), modules))
         self.warmup_iters = warmup_iters
         self._memo: Dict[str, Any] = {}
+        self._params: Dict[str, frozenset] = {}
         self.context: Optional[DistillContext] = None
         super().__init__(**kwargs)
         self.sam_checkpoint = sam_checkpoint
@@ -113,9 +119,16 @@ class IFKDDistiller(ConfigurableDistiller):
             return []
         return [connector] if isinstance(connector, str) else list(connector)
 
+    def _forward_params(self, name: str) -> frozenset:
+        """Argument names of a connector's ``forward``, inspected once."""
+        if name not in self._params:
+            self._params[name] = frozenset(
+                inspect.signature(self.connectors[name].forward).parameters)
+        return self._params[name]
+
     def _call_connector(self, name: str, *args, **kwargs):
         module = self.connectors[name]
-        params = inspect.signature(module.forward).parameters
+        params = self._forward_params(name)
         if 'context' in params:
             kwargs['context'] = self.context
         kwargs = {k: v for k, v in kwargs.items() if k in params}
@@ -168,12 +181,24 @@ class IFKDDistiller(ConfigurableDistiller):
         return data
 
     def compute_distill_losses(self) -> Dict[str, Any]:
-        losses = super().compute_distill_losses()
-        self._memo = {}
+        try:
+            losses = super().compute_distill_losses()
+        finally:
+            self.set_context(None)
         scale = self._warmup_scale()
         if scale < 1:
             losses = {k: v * scale for k, v in losses.items()}
+        losses.update(self.connector_log_vars())
         return losses
+
+    def connector_log_vars(self) -> Dict[str, Any]:
+        """``<connector>.<name>`` scalars of the connectors' ``log_vars``."""
+        out = {}
+        for name, module in self.connectors.items():
+            if hasattr(module, 'log_vars'):
+                for key, value in module.log_vars().items():
+                    out[f'{name}.{key}'] = value
+        return out
 
     def _warmup_scale(self) -> float:
         if self.warmup_iters <= 0:

@@ -32,7 +32,11 @@ class IFKDFeatLoss(nn.Module):
 
     <https://doi.org/10.1145/3664647.3681684>`_ (IFKD, Eq. 12), one FPN level:
     ``loss_weight * sum_{b,c,h,w} M (S - T)^2 / sum_{b,h,w} M``, normalised
-    by the mask sum as in FRS (Du et al., 2021). Computed in fp32; the mask
+    by the mask sum as in FRS (Du et al., 2021). The paper's text does not
+    fix whether channels are summed or averaged; this form, a channel sum,
+    is reconstructed from FRS's masked feature loss, so ``alpha`` weighs
+    C = 256 summed channels (0.06 is about 12x FRS's own feature weight).
+    Computed in fp32; the mask
     is detached. The target is not: the teacher runs without grad, so the
     only parameters behind it are FDR's learnable filter (and EDE's channel
     adapter, if any), which learn through this loss as in the paper.

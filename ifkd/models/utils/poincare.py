@@ -131,7 +131,11 @@ def expmap0(v: Tensor, c: float = 1.0, dim: int = 1) -> Tensor:
 
 
 @_full_precision
-def dist(x: Tensor, y: Tensor, c: float = 1.0, dim: int = 1) -> Tensor:
+def dist(x: Tensor,
+         y: Tensor,
+         c: float = 1.0,
+         dim: int = 1,
+         eps: Optional[float] = None) -> Tensor:
     """Geodesic distance ``2/sqrt(c) artanh(sqrt(c) |(-x) ⊕_c y|)`` (Eq. 10).
 
     Inputs are passed through :func:`project` first, so any finite tensor
@@ -144,11 +148,13 @@ def dist(x: Tensor, y: Tensor, c: float = 1.0, dim: int = 1) -> Tensor:
         c (float): Curvature magnitude (> 0). Defaults to 1.0.
         dim (int): Dimension holding the point coordinates; it is reduced.
             Defaults to 1.
+        eps (float, optional): Boundary margin of that projection, as in
+            :func:`project`. Defaults to None (the dtype's default).
 
     Returns:
         Tensor: Distances, with ``dim`` kept as a size-1 dimension.
     """
     sqrt_c = c**0.5
-    x, y = project(x, c, dim), project(y, c, dim)
+    x, y = project(x, c, dim, eps), project(y, c, dim, eps)
     diff = mobius_add(-x, y, c, dim).norm(dim=dim, keepdim=True)
     return 2 / sqrt_c * _artanh(sqrt_c * diff)
