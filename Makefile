@@ -1,6 +1,6 @@
 PY := .venv/bin/python
 
-.PHONY: setup demo test
+.PHONY: setup demo demo-sar-ship test
 
 # Create .venv with the pinned stack (idempotent; mmcv ops are built once and cached).
 setup:
@@ -9,6 +9,10 @@ setup:
 # Main job: synthetic SAR-aircraft data -> teacher -> student baseline -> IFKD student -> mAP table.
 demo: setup
 	$(PY) tools/run_demo.py
+
+# SAR ship classification: synthetic ships -> ResNet50 teacher -> ShipCNN student, KD, IFKD feature, KD+IFKD -> table.
+demo-sar-ship: setup
+	$(PY) tools/run_demo.py --system sar-ship
 
 # The test suite (CPU).
 test: setup

@@ -5,6 +5,7 @@ resolves from any scope (mmdet's, mmrazor's or none) and configs keep
 ``default_scope='mmdet'`` for mmdet types. mmrazor types are written
 ``mmrazor.X`` in configs.
 """
+from mmengine.registry import DATA_SAMPLERS as MMENGINE_DATA_SAMPLERS
 from mmengine.registry import DATASETS as MMENGINE_DATASETS
 from mmengine.registry import HOOKS as MMENGINE_HOOKS
 from mmengine.registry import METRICS as MMENGINE_METRICS
@@ -26,3 +27,6 @@ METRICS = Registry(
     locations=['ifkd.evaluation'])
 HOOKS = Registry(
     'hook', parent=MMENGINE_HOOKS, scope='ifkd', locations=['ifkd.engine'])
+DATA_SAMPLERS = Registry(
+    'data sampler', parent=MMENGINE_DATA_SAMPLERS, scope='ifkd',
+    locations=['ifkd.datasets'])

@@ -24,6 +24,7 @@ import types
 from typing import Callable, Optional
 
 import torch
+import torchvision  # noqa: F401  (registers torch.ops.torchvision kernels)
 from torch import Tensor
 
 FULL_MMCV_HINT = ('install the full mmcv build with its compiled ops: '
@@ -206,7 +207,6 @@ def install_mmcv_ext() -> Optional[TorchvisionExt]:
     if importlib.util.find_spec('mmcv') is None or compiled_ext_available():
         return None
     import mmcv
-    import torchvision  # noqa: F401  (registers torch.ops.torchvision)
     ext = TorchvisionExt()
     sys.modules['mmcv._ext'] = ext
     mmcv._ext = ext

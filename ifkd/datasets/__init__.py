@@ -12,3 +12,13 @@ __all__ = [
     'VOCFormatError', 'parse_voc_xml', 'load_voc_split', 'records_to_coco',
     'voc_split_to_coco'
 ]
+from .fusar_ship import FUSARShipDataset  # noqa: E402
+from .opensarship import OpenSARShipDataset  # noqa: E402
+from .samplers import InverseFrequencySampler  # noqa: E402
+from .ship_chips import MixedShipDataset  # noqa: E402
+from .ship_classes import SHIP_CLASSES  # noqa: E402
+
+__all__ += [
+    'FUSARShipDataset', 'OpenSARShipDataset', 'MixedShipDataset',
+    'InverseFrequencySampler', 'SHIP_CLASSES'
+]

@@ -3,3 +3,6 @@ from .checks import check_config
 from .export import export_student
 
 __all__ = ['check_config', 'export_student']
+from .grad_cam import GradCAM, default_target_layer  # noqa: E402
+
+__all__ += ['GradCAM', 'default_target_layer']

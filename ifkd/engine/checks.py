@@ -9,7 +9,8 @@ from mmengine.config import Config
 def model_num_classes(model_cfg: dict) -> Optional[int]:
     """``num_classes`` of a detector config dict, if it has one."""
     roi = model_cfg.get('roi_head') or {}
-    head = roi.get('bbox_head') or model_cfg.get('bbox_head') or {}
+    head = (roi.get('bbox_head') or model_cfg.get('bbox_head')
+            or model_cfg.get('head') or {})  # the last: mmpretrain
     if isinstance(head, list):  # cascade heads
         head = head[-1]
     return head.get('num_classes')
@@ -22,6 +23,8 @@ def dataset_classes(dataset_cfg: dict) -> Optional[tuple]:
     metainfo = dataset_cfg.get('metainfo') or {}
     if metainfo.get('classes'):
         return tuple(metainfo['classes'])
+    if isinstance(dataset_cfg.get('classes'), (list, tuple)):  # mmpretrain
+        return tuple(dataset_cfg['classes'])
     from mmdet.registry import DATASETS
     cls = DATASETS.get(dataset_cfg.get('type', ''))
     if cls is None:

@@ -1,5 +1,6 @@
-"""Export the student of a distillation checkpoint as a plain detector
-checkpoint that stock ``tools/test.py`` evaluates with the student config."""
+"""Export the student of a distillation checkpoint as a plain detector (or
+mmpretrain classifier) checkpoint that stock ``tools/test.py`` evaluates
+with the student config."""
 from collections import OrderedDict
 from typing import Optional
 

@@ -54,6 +54,21 @@ def use_amp(cfg: Config) -> None:
     cfg.optim_wrapper.loss_scale = 'dynamic'
 
 
+def scores_csv_in_work_dir(cfg: Config, config: str) -> None:
+    """Have ``ifkd.ClassificationMetric`` write its ``scores.csv`` into the
+    work dir (the metric cannot see it), named after the config, unless the
+    config already says where."""
+    evaluators = cfg.get('test_evaluator', [])
+    for metric in evaluators if isinstance(evaluators, list) else [evaluators]:
+        if metric.get('type') not in ('ifkd.ClassificationMetric',
+                                      'ClassificationMetric'):
+            continue
+        if metric.get('scores_csv') is None:
+            metric['scores_csv'] = osp.join(cfg.work_dir, 'scores.csv')
+        if not metric.get('model_name'):
+            metric['model_name'] = osp.splitext(osp.basename(config))[0]
+
+
 def build_runner(cfg: Config) -> Runner:
     """Validate the config, then build the runner it asks for."""
     check_config(cfg)
@@ -102,6 +117,7 @@ def test(config: str,
     """Evaluate ``checkpoint``; returns the metrics dict."""
     cfg = load_config(config, work_dir, cfg_options, launcher)
     cfg.load_from = checkpoint
+    scores_csv_in_work_dir(cfg, config)
     if show or show_dir:
         from mmdet.engine.hooks.utils import trigger_visualization_hook
         cfg = trigger_visualization_hook(

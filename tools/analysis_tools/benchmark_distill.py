@@ -38,6 +38,10 @@ def parse_args():
         help='baseline row for the extra ratio columns')
     parser.add_argument('--amp', action='store_true',
                         help='AmpOptimWrapper (CUDA)')
+    parser.add_argument(
+        '--clock', default='wall', choices=['wall', 'cpu'],
+        help='wall seconds, or CPU seconds of this process (steadier on a '
+        'shared CPU)')
     parser.add_argument('--json', help='also write the rows to this file')
     parser.add_argument(
         '--cfg-options', nargs='+', action=DictAction,
@@ -51,7 +55,7 @@ def main():
         args.config, iters=args.iters, warmup=args.warmup,
         device=args.device, batch_size=args.batch_size,
         img_size=args.img_size, cfg_options=args.cfg_options,
-        baselines=args.baselines, amp=args.amp)
+        baselines=args.baselines, amp=args.amp, clock=args.clock)
     print(format_table(rows, args.reference))
     if args.json:
         with open(args.json, 'w') as f:

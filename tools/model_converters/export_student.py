@@ -4,8 +4,9 @@ import argparse
 
 def main():
     parser = argparse.ArgumentParser(
-        description='Export the student detector of a distillation '
-        'checkpoint; evaluate it with the student config and tools/test.py')
+        description='Export the student (detector or classifier) of a '
+        'distillation checkpoint; evaluate it with the student config and '
+        'tools/test.py')
     parser.add_argument('checkpoint', help='distillation checkpoint')
     parser.add_argument('out', help='output checkpoint path')
     args = parser.parse_args()

@@ -1,3 +1,4 @@
+from .classification_distill import ClassificationDistill
 from .detection_distill import DetectionDistill
 
-__all__ = ['DetectionDistill']
+__all__ = ['ClassificationDistill', 'DetectionDistill']

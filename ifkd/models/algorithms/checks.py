@@ -10,6 +10,8 @@ def num_classes_of(detector: nn.Module) -> Optional[int]:
     if roi_head is not None and hasattr(roi_head, 'bbox_head'):
         return roi_head.bbox_head.num_classes
     bbox_head = getattr(detector, 'bbox_head', None)
+    if bbox_head is None:  # an mmpretrain classifier
+        bbox_head = getattr(detector, 'head', None)
     return getattr(bbox_head, 'num_classes', None)
 
 

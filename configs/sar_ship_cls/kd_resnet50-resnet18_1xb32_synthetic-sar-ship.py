@@ -1,0 +1,15 @@
+_base_ = [
+    './resnet18_1xb32_synthetic-sar-ship.py',
+    './_base_/distillers/kd_logits.py'
+]
+# The teacher's own training config and its final checkpoint.
+teacher_cfg = '{{fileDirname}}/resnet50_1xb32_synthetic-sar-ship.py'
+teacher_ckpt = 'work_dirs/resnet50_1xb32_synthetic-sar-ship/epoch_20.pth'
+
+model = dict(
+    _delete_=True,
+    type='ifkd.ClassificationDistill',
+    architecture=_base_.model,
+    teacher=dict(cfg_path=teacher_cfg),
+    teacher_ckpt=teacher_ckpt,
+    distiller=_base_.distiller)

@@ -1,0 +1,3 @@
+from .ship_cnn import ShipCNN
+
+__all__ = ['ShipCNN']
