@@ -6,6 +6,9 @@ import pytest
 # On mmcv-lite, ifkd provides mmcv._ext: import it before any test module
 # imports mmdet / mmcv.ops, as custom_imports does for the tools.
 import ifkd  # noqa: F401,E402
+from mmengine.registry import DefaultScope  # noqa: E402
+
+_SESSION_SCOPES = frozenset(DefaultScope._instance_dict)
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 SAMPLE = osp.join(osp.dirname(REPO), 'shared', 'data',
@@ -48,6 +51,19 @@ def tiny_options(data_root: str, epochs: int = 1) -> dict:
 
 def config_path(rel: str) -> str:
     return osp.join(REPO, 'configs', rel)
+
+
+@pytest.fixture(autouse=True)
+def _isolate_default_scope():
+    """A runner or init_default_scope() (in a test or a shared fixture) makes
+    its scope the current one for every later test, and unprefixed types
+    then resolve in the wrong registry: after each test, drop every scope
+    created since the session started."""
+    yield
+    from mmengine.registry import DefaultScope
+    for name in list(DefaultScope._instance_dict):
+        if name not in _SESSION_SCOPES:
+            del DefaultScope._instance_dict[name]
 
 
 @pytest.fixture(autouse=True)

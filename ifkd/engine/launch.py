@@ -1,6 +1,7 @@
 """Config preparation and runner entry points behind ``tools/train.py`` and
 ``tools/test.py``; tests and the demo call them in-process."""
 import os.path as osp
+import uuid
 from typing import Optional
 
 from mmengine.config import Config, ConfigDict
@@ -27,10 +28,12 @@ def load_config(config: str,
     cfg.launcher = launcher
     if cfg_options:
         cfg.merge_from_dict(cfg_options)
-    # A fixed visualizer name makes later runs in one process log into the
-    # first run's folder; without it mmengine names it after the run.
+    # mmengine reuses a visualizer of the same name, so a fixed name (or its
+    # default, the config name and start second) makes a later run in the
+    # same process log into the first run's folder: name each run uniquely.
     if cfg.get('visualizer', None) is not None:
-        cfg.visualizer.pop('name', None)
+        stem = osp.splitext(osp.basename(config))[0]
+        cfg.visualizer.name = f'{stem}_{uuid.uuid4().hex[:12]}'
     if work_dir is not None:
         cfg.work_dir = work_dir
     elif cfg.get('work_dir', None) is None:
