@@ -157,7 +157,8 @@ def check_distillation(name, model, data):
             t = model.teacher(data['inputs'], mode='tensor') / 4
             kl = (t.softmax(1) * (t.log_softmax(1) - s.log_softmax(1))).sum(
                 1).mean() * 16
-        assert torch.allclose(losses['distill.loss_kd'], kl, rtol=1e-4)
+        assert torch.allclose(losses['distill.loss_kd'], kl, rtol=1e-4,
+                              atol=1e-6)
     # distillation trains the student (and the adapter), never the teacher
     total = sum(v for k, v in losses.items() if 'loss' in k)
     total.backward()
