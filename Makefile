@@ -2,7 +2,8 @@ PY := .venv/bin/python
 
 .PHONY: setup demo demo-sar-ship test
 
-# Create .venv with the pinned stack (idempotent; mmcv ops are built once and cached).
+# Create .venv with the pinned stack (idempotent; mmcv-lite, nothing compiled;
+# IFKD_MMCV=full builds mmcv's ops once and caches the wheel).
 setup:
 	bash tools/setup_env.sh
 
