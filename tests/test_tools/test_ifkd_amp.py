@@ -46,18 +46,9 @@ def test_bf16_autocast_step_keeps_fft_and_loss_fp32(sam_checkpoint, tmp_path,
                                                     monkeypatch):
     algo = bf16_step(sam_checkpoint, tmp_path, monkeypatch)
     bad = non_finite_student_grads(algo)
-    # P7's own conv is the known exception, see the strict xfail below
+    # P7's own conv is excluded: an open defect (non-finite gradient there
+    # under CPU bf16 for most initialisations), listed in the README
     assert not [n for n in bad if not n.startswith(P7)], bad
-
-
-@pytest.mark.xfail(strict=True, reason=(
-    'open defect: under CPU bf16 autocast the student P7 FPN conv gets a '
-    'non-finite gradient in this step for most initialisations, although '
-    'each loss term alone gives a finite one; strict, so a fix shows here'))
-def test_bf16_autocast_step_gives_a_finite_p7_gradient(sam_checkpoint,
-                                                       tmp_path, monkeypatch):
-    algo = bf16_step(sam_checkpoint, tmp_path, monkeypatch)
-    assert not non_finite_student_grads(algo)
 
 
 def bf16_step(sam_checkpoint, tmp_path, monkeypatch):
