@@ -98,7 +98,15 @@ MASK_TYPES = ('FRSMaskConnector', 'FGDMaskConnector', 'ARSDMaskConnector',
 def _check_one_step_distills(model, loader):
     """One more step of the trained model: every kind of distillation loss
     is > 0 (summed over levels: ARSD leaves levels without boxes at 0) and
-    every mask connector selects something on some level."""
+    every mask connector selects something on some level.
+
+    SSRD's margin is lowered for this step: with barely trained models the
+    teacher may out-regress the student on no anchor of the batch, which
+    legitimately zeroes the loss; a margin of -1 IoU selects every positive
+    anchor, so a zero would then mean broken plumbing."""
+    for module in model.distiller.connectors.values():
+        if type(module).__name__ == 'SSRDSelectorConnector':
+            module.margin = -1.0
     masks = {}
     hooks = [
         module.register_forward_hook(
