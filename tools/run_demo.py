@@ -12,10 +12,10 @@ Re-running skips the stages whose outputs exist. Every stage calls the
 functions behind tools/train.py, tools/test.py, export_student.py and
 collect_results.py in this one process (see ifkd/engine/pipeline.py).
 
-``--system sar-ship`` runs the SAR ship classification system instead
-(synthetic ships, ResNet50 teacher, ShipCNN student alone / KD / IFKD
-feature / KD + IFKD; see ifkd/engine/systems.py, and
-``--system sar-ship --help`` for its flags).
+``--system NAME`` runs another system instead, e.g. ``sar-ship`` (synthetic
+ships, ResNet50 teacher, ShipCNN student alone / KD / IFKD feature / KD +
+IFKD); see ifkd/engine/systems/, and ``--system NAME --help`` for its
+flags.
 """
 import argparse
 import os
@@ -71,16 +71,16 @@ def parse_args():
 
 
 def main():
-    # `--system sar-ship`: the SAR ship classification system, with its own
-    # flags (see ifkd/engine/systems.py).
+    # `--system NAME`: another system, with its own flags (see
+    # ifkd/engine/systems/).
+    from ifkd.engine.systems import SYSTEMS, demo_main
     system = argparse.ArgumentParser(add_help=False)
-    system.add_argument('--system', choices=['sar-aircraft', 'sar-ship'],
+    system.add_argument('--system', choices=['sar-aircraft', *SYSTEMS],
                         default='sar-aircraft')
     known, rest = system.parse_known_args()
-    if known.system == 'sar-ship':
+    if known.system != 'sar-aircraft':
         os.chdir(ROOT)
-        from ifkd.engine.systems import demo_main
-        demo_main(rest)
+        demo_main(known.system, rest)
         return
     sys.argv = [sys.argv[0]] + rest
     args = parse_args()

@@ -9,7 +9,7 @@ from tests.test_tools.test_sar_ship_system import tiny_system
 
 def test_test_tool_writes_scores_csv_into_its_work_dir(tmp_path):
     from ifkd.engine.launch import test
-    from ifkd.engine.systems import TEACHER
+    from ifkd.engine.systems.sar_ship import TEACHER
     work, data, _ = tiny_system()
     name = 'resnet50_1xb32_synthetic-sar-ship'
     root = data.rstrip('/') + '/'

@@ -37,7 +37,7 @@ def tiny_system():
         root = tempfile.mkdtemp(prefix='ifkd_sar_ship_')
         atexit.register(shutil.rmtree, root, True)
         work, data = osp.join(root, 'work'), osp.join(root, 'data')
-        from ifkd.engine.systems import demo_main
+        from ifkd.engine.systems.sar_ship import demo_main
         table = demo_main(tiny_argv(work, data))
         _CACHE['system'] = (work, data, table)
     return _CACHE['system']
@@ -134,7 +134,7 @@ def test_exported_student_is_the_distilled_student():
 
 def test_evidence_tool_writes_the_generated_table(tmp_path):
     import sar_ship_results
-    from ifkd.engine.systems import METHODS
+    from ifkd.engine.systems.sar_ship import METHODS
     work, data, _ = tiny_system()
     docs = []
     for name in ('README.md', 'cfg_README.md'):
@@ -179,7 +179,7 @@ def test_run_demo_dispatches_to_the_ship_system(capsys):
 
 
 def test_a_work_dir_of_another_budget_is_refused(tmp_path):
-    from ifkd.engine.systems import ShipBudget, ShipSystem
+    from ifkd.engine.systems.sar_ship import ShipBudget, ShipSystem
     work, data, _ = tiny_system()
     system = ShipSystem(work, data, ShipBudget(**{**TINY, 'epochs': 2}))
     with pytest.raises(RuntimeError, match=r'another budget \(epochs 1 -> '

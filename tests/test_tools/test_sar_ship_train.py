@@ -38,7 +38,7 @@ def options(data_root, epochs, teacher_ckpt=None):
 @pytest.mark.parametrize('arch', SYNTHETIC)
 def test_synthetic_config_trains_resumes_and_evaluates(arch, tmp_path):
     from ifkd.engine.launch import train
-    from ifkd.engine.systems import TEACHER
+    from ifkd.engine.systems.sar_ship import TEACHER
     work, data, _ = tiny_system()
     name = f'{arch}_1xb32_synthetic-sar-ship'
     teacher = (osp.join(work, TEACHER, 'epoch_1.pth')

@@ -6,7 +6,7 @@ configs/sar_ship_cls/README.md.
     python tools/analysis_tools/sar_ship_results.py --seeds 0 1 2
 
 Every row uses the same data, optimiser, schedule and gradient clipping
-(``ifkd.engine.systems.ShipBudget``); the text between the
+(``ifkd.engine.systems.sar_ship.ShipBudget``); the text between the
 ``<!-- sar-ship-results -->`` markers of each file is replaced.
 """
 import argparse
@@ -24,7 +24,7 @@ END = '<!-- sar-ship-results:end -->'
 
 
 def parse_args(argv=None):
-    from ifkd.engine.systems import add_budget_args
+    from ifkd.engine.systems.sar_ship import add_budget_args
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument('--work-dir', default='work_dirs/sar_ship_results')
     add_budget_args(p, seeds=(0, 1, 2))
@@ -38,7 +38,7 @@ def parse_args(argv=None):
 def verdict(results: dict) -> str:
     """One generated sentence: does distillation beat the student alone,
     and does the teacher beat it (mean weighted F1 and accuracy)?"""
-    from ifkd.engine.systems import METRICS, ROW_LABELS
+    from ifkd.engine.systems.sar_ship import METRICS, ROW_LABELS
 
     def mean(row, key):
         return statistics.mean(r[METRICS[key]] for r in results[row])
@@ -107,7 +107,7 @@ def replace_block(path: str, block: str) -> None:
 def main(argv=None) -> str:
     args = parse_args(argv)
     os.chdir(ROOT)
-    from ifkd.engine.systems import (ShipSystem, budget_from_args,
+    from ifkd.engine.systems.sar_ship import (ShipSystem, budget_from_args,
                                      save_results)
     start = time.time()
     system = ShipSystem(args.work_dir, args.data_root,
