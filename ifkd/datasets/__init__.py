@@ -22,3 +22,4 @@ __all__ += [
     'FUSARShipDataset', 'OpenSARShipDataset', 'MixedShipDataset',
     'InverseFrequencySampler', 'SHIP_CLASSES'
 ]
+from . import transforms  # noqa: F401,E402

@@ -1,2 +1,3 @@
 from . import algorithms, connectors, distillers, losses  # noqa: F401
+from . import data_preprocessors  # noqa: F401,E402
 from . import backbones  # noqa: F401,E402

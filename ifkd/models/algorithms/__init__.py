@@ -1,4 +1,5 @@
 from .classification_distill import ClassificationDistill
+from .cross_modal_distill import CrossModalDistill
 from .detection_distill import DetectionDistill
 
-__all__ = ['ClassificationDistill', 'DetectionDistill']
+__all__ = ['ClassificationDistill', 'CrossModalDistill', 'DetectionDistill']

@@ -15,8 +15,10 @@ def num_classes_of(detector: nn.Module) -> Optional[int]:
     return getattr(bbox_head, 'num_classes', None)
 
 
-def check_compatible(teacher: nn.Module, student: nn.Module) -> None:
-    """Fail early when teacher and student cannot be distilled together."""
+def check_compatible(teacher: nn.Module, student: nn.Module,
+                     same_type: bool = True) -> None:
+    """Fail early when teacher and student cannot be distilled together
+    (``same_type``: they must also be the same model class)."""
     n_t, n_s = num_classes_of(teacher), num_classes_of(student)
     if n_t is not None and n_s is not None and n_t != n_s:
         raise ValueError(
@@ -24,7 +26,7 @@ def check_compatible(teacher: nn.Module, student: nn.Module) -> None:
             f'the student {n_s}. Both must match the dataset; train the '
             'teacher on the same classes or fix num_classes in the '
             'student/teacher config.')
-    if type(teacher) is not type(student):
+    if same_type and type(teacher) is not type(student):
         raise ValueError(
             f'The teacher is a {type(teacher).__name__} but the student a '
             f'{type(student).__name__}; IFKD distills heads of the same '

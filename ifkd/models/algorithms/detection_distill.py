@@ -1,5 +1,5 @@
 import os.path as osp
-from typing import Dict, List, Optional, Union
+from typing import Any, Dict, List, Optional, Tuple, Union
 
 import torch
 from mmengine.config import Config
@@ -52,6 +52,9 @@ class DetectionDistill(SingleTeacherDistill):
         **kwargs: See ``SingleTeacherDistill``.
     """
 
+    # Head distillation pairs the heads of one detector type.
+    same_model_type = True
+
     def __init__(self,
                  architecture: Union[dict, BaseModel],
                  teacher: Union[dict, BaseModel],
@@ -68,7 +71,8 @@ class DetectionDistill(SingleTeacherDistill):
             teacher=load_model_cfg(teacher),
             teacher_ckpt=teacher_ckpt,
             **kwargs)
-        check_compatible(self.teacher, self.student)
+        check_compatible(self.teacher, self.student,
+                         same_type=self.same_model_type)
         self.teacher_head = self._resolve_head(teacher_head)
         if not self.teacher_trainable:
             self.teacher.eval()
@@ -89,31 +93,47 @@ class DetectionDistill(SingleTeacherDistill):
         if self.teacher_head is not None:
             getattr(self.teacher, self.teacher_head)(feats)
 
+    def _split_inputs(self, batch_inputs) -> Tuple[Any, torch.Tensor]:
+        """(teacher input, student input) of a batch: one and the same
+        here; a cross-modal algorithm gives each its modality."""
+        return batch_inputs, batch_inputs
+
+    def _run_teacher(self, inputs, data_samples) -> Dict[str, torch.Tensor]:
+        """Teacher forward under its recorders; returns its losses (none:
+        the teacher's task loss is never computed here)."""
+        if self.teacher_trainable:
+            self._teacher_forward(inputs)
+        else:
+            with torch.no_grad():
+                self._teacher_forward(inputs)
+        return {}
+
+    def _context(self, batch_inputs, data_samples) -> DistillContext:
+        return DistillContext.from_preprocessor(batch_inputs, data_samples,
+                                                self.data_preprocessor)
+
     def loss(self,
              batch_inputs: torch.Tensor,
              data_samples: Optional[List[BaseDataElement]] = None
              ) -> Dict[str, torch.Tensor]:
         losses = dict()
+        teacher_inputs, student_inputs = self._split_inputs(batch_inputs)
         self.distiller.set_deliveries_override(False)
         with self.distiller.teacher_recorders, self.distiller.deliveries:
-            if self.teacher_trainable:
-                self._teacher_forward(batch_inputs)
-            else:
-                with torch.no_grad():
-                    self._teacher_forward(batch_inputs)
+            teacher_losses = self._run_teacher(teacher_inputs, data_samples)
+        losses.update(add_prefix(teacher_losses, 'teacher'))
 
         self.distiller.set_deliveries_override(True)
         with self.distiller.student_recorders, self.distiller.deliveries:
             student_losses = self.student(
-                batch_inputs, data_samples, mode='loss')
+                student_inputs, data_samples, mode='loss')
         if self.calculate_student_loss:
             losses.update(add_prefix(student_losses, 'student'))
 
         if not self.distillation_stopped:
             if hasattr(self.distiller, 'set_context'):
                 self.distiller.set_context(
-                    DistillContext.from_preprocessor(
-                        batch_inputs, data_samples, self.data_preprocessor))
+                    self._context(batch_inputs, data_samples))
             distill_losses = self.distiller.compute_distill_losses()
             losses.update(add_prefix(distill_losses, 'distill'))
             if hasattr(self.distiller, 'set_context'):

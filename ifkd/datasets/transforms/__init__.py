@@ -1,0 +1,3 @@
+from .multi_modal import PackMultiModalInputs
+
+__all__ = ['PackMultiModalInputs']

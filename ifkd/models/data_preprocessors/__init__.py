@@ -1,0 +1,3 @@
+from .multi_modal import MultiModalDataPreprocessor
+
+__all__ = ['MultiModalDataPreprocessor']

@@ -1,0 +1,85 @@
+"""One data preprocessor per modality of a co-registered batch."""
+from typing import Dict, Mapping, Optional, Sequence, Union
+
+import torch
+from mmengine.model import BaseDataPreprocessor
+from torch import nn
+
+from ifkd.registry import MODELS
+
+
+def _channels(preprocessor: nn.Module) -> Optional[int]:
+    """Channels a normalising preprocessor expects (None if any)."""
+    mean = getattr(preprocessor, 'mean', None)
+    if isinstance(mean, torch.Tensor) and mean.dim() == 3:
+        return mean.shape[0]
+    return None
+
+
+def _channels_of(inputs: Union[torch.Tensor, Sequence[torch.Tensor]]) -> int:
+    return inputs.shape[1] if isinstance(inputs, torch.Tensor) \
+        else inputs[0].shape[0]
+
+
+@MODELS.register_module()
+class MultiModalDataPreprocessor(BaseDataPreprocessor):
+    """Preprocess a batch whose ``inputs`` are ``{modality: images}``.
+
+    Each modality goes through its own ordinary preprocessor (e.g. an
+    ``mmpretrain.ClsDataPreprocessor`` with that sensor's channel count,
+    mean and std); the data samples go through the label modality's. A batch
+    whose ``inputs`` are a plain list or tensor (a single-modality pipeline,
+    such as the student's own test config) is taken as the label modality.
+
+    Args:
+        preprocessors (dict): Modality name -> preprocessor config or module.
+        label_modality (str): The modality whose preprocessor formats the
+            data samples (labels, batch augmentation); the student's.
+    """
+
+    def __init__(self, preprocessors: Mapping[str, Union[dict, nn.Module]],
+                 label_modality: str) -> None:
+        super().__init__()
+        if label_modality not in preprocessors:
+            raise ValueError(
+                f'label_modality {label_modality!r} has no preprocessor; '
+                f'the preprocessors are for {sorted(preprocessors)}.')
+        self.preprocessors = nn.ModuleDict({
+            name: p if isinstance(p, nn.Module) else MODELS.build(p)
+            for name, p in preprocessors.items()
+        })
+        self.label_modality = label_modality
+
+    def forward(self, data: dict, training: bool = False) -> dict:
+        inputs = data['inputs']
+        if not isinstance(inputs, Mapping):
+            inputs = {self.label_modality: inputs}
+        unknown = set(inputs) - set(self.preprocessors)
+        if unknown:
+            raise KeyError(
+                f'The batch has modalities {sorted(unknown)} that no '
+                f'preprocessor handles (known: {sorted(self.preprocessors)}); '
+                'add them to `preprocessors` or drop them from '
+                'PackMultiModalInputs.')
+        out: Dict[str, torch.Tensor] = {}
+        samples = data.get('data_samples')
+        # The label modality first, so its preprocessor formats the samples.
+        order = sorted(inputs, key=lambda name: name != self.label_modality)
+        for i, name in enumerate(order):
+            self._check_channels(name, inputs[name])
+            result = self.preprocessors[name](
+                dict(inputs=inputs[name],
+                     data_samples=samples if i == 0 else None), training)
+            out[name] = result['inputs']
+            if i == 0:
+                samples = result.get('data_samples', samples)
+        return dict(inputs=out, data_samples=samples)
+
+    def _check_channels(self, name: str, images) -> None:
+        want = _channels(self.preprocessors[name])
+        have = _channels_of(images)
+        if want is not None and want != have:
+            raise ValueError(
+                f'Modality {name!r} has {have} channels but its '
+                f'preprocessor normalises {want} (mean/std of length {want}):'
+                ' fix the loading pipeline or the mean/std of that modality.')
