@@ -23,3 +23,8 @@ __all__ += [
     'InverseFrequencySampler', 'SHIP_CLASSES'
 ]
 from . import transforms  # noqa: F401,E402
+from .paired_eo_sar import EOSARTestDataset, PairedEOSARDataset  # noqa: E402,F401
+from .spacenet6 import SpaceNet6Dataset, SpaceNet6Error  # noqa: E402
+
+__all__ += ['SpaceNet6Dataset', 'SpaceNet6Error']
+from .sen12ms import SEN12MSDataset  # noqa: E402,F401
