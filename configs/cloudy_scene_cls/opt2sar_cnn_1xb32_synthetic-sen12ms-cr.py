@@ -1,0 +1,5 @@
+# Baseline optical -> SAR transfer (CrossModalDistill, soft KD, every
+# sample): the source sees the cloudy optical tile, the student SAR.
+_base_ = ['./step1-sar_cnn_1xb32_synthetic-sen12ms-cr.py']
+model = dict(distiller=dict(distill_losses=dict(loss_pl=dict(
+    threshold=0.0, hard_weight=0.0, log_name='opt2sar'))))

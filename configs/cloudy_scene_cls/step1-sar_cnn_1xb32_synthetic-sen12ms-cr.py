@@ -1,0 +1,8 @@
+# Step 1, SAR auxiliary (CrossModalDistill): the source sees the cloudy
+# optical tile, the student only the SAR tile; filtered pseudo-labels as
+# for the optical auxiliary.
+_base_ = ['./step1-opt_cnn_1xb32_synthetic-sen12ms-cr.py']
+model = dict(
+    architecture=dict(cfg_path='{{fileDirname}}/sar_cnn_1xb32_synthetic-sen12ms-cr.py'),
+    student_modality='sar',
+    distiller=dict(distill_losses=dict(loss_pl=dict(log_name='step1_sar'))))

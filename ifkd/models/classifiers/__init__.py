@@ -1,0 +1,3 @@
+from .two_branch import TwoBranchClassifier
+
+__all__ = ['TwoBranchClassifier']
