@@ -6,3 +6,4 @@ __all__ = ['check_config', 'export_student']
 from .grad_cam import GradCAM, default_target_layer  # noqa: E402
 
 __all__ += ['GradCAM', 'default_target_layer']
+from . import inference  # noqa: E402,F401  (registers LogitFeatureTTA)

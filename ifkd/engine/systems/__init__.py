@@ -11,6 +11,7 @@ from typing import Optional, Sequence
 # --system name -> module under ifkd.engine.systems
 SYSTEMS = {
     'sar-ship': 'sar_ship',
+    'eo-sar': 'eo_sar',
 }
 
 
