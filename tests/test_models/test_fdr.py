@@ -209,17 +209,29 @@ def test_filter_reshapes_the_spectrum_but_keeps_the_energy():
     assert raw.detach().pow(2).sum() < 0.1 * zt.pow(2).sum()
 
 
-def test_dtype_and_fp32_fft_under_autocast(monkeypatch):
-    f, m = _inputs((1, 3, 10, 14), seed=7)
-    fdr = FDRConnector(in_channels=3, filter_size=(10, 14), ratio=0.5)
+@pytest.mark.parametrize('size', [(10, 14), (20, 24)])
+def test_dtype_and_fp32_fft_under_autocast(monkeypatch, size):
+    """Both DFT paths (dense matmul up to DENSE_DFT_MAX_CELLS cells, FFT
+    above) get fp32 maps and gains under bf16 autocast."""
+    import ifkd.models.connectors.fdr as fdr_module
+    dense = size[0] * size[1] <= fdr_module.DENSE_DFT_MAX_CELLS
+    f, m = _inputs((1, 3, *size), seed=7)
+    fdr = FDRConnector(in_channels=3, filter_size=size, ratio=0.5)
     with torch.no_grad():
         fdr.log_w.normal_(0, 0.3)
-    seen = []
+    seen, ffts = [], []
+    orig_filter = fdr_module.filter_real
+
+    def spy_filter(x, gain):
+        seen.extend([x.dtype, gain.dtype])
+        return orig_filter(x, gain)
+
+    monkeypatch.setattr(fdr_module, 'filter_real', spy_filter)
     for name in ('fft2', 'ifft2'):
         orig = getattr(torch.fft, name)
 
         def spy(x, *args, _orig=orig, **kwargs):
-            seen.append(x.dtype)
+            ffts.append(x.dtype)
             return _orig(x, *args, **kwargs)
 
         monkeypatch.setattr(torch.fft, name, spy)
@@ -227,10 +239,33 @@ def test_dtype_and_fp32_fft_under_autocast(monkeypatch):
     with torch.autocast('cpu', dtype=torch.bfloat16):
         out = fdr(fb, frs_mask=m.bfloat16())
     assert out.dtype == torch.bfloat16
-    assert seen and set(seen) <= {torch.float32, torch.complex64}
+    assert len(seen) == 4 and set(seen) == {torch.float32}
+    assert (not ffts) if dense else \
+        (ffts and set(ffts) <= {torch.float32, torch.complex64})
     expected = fdr(fb.float(), frs_mask=m.bfloat16().float())
     torch.testing.assert_close(out, expected.bfloat16())
     assert fdr(f.half(), frs_mask=m).dtype == torch.float16
+
+
+@pytest.mark.parametrize('size', [(1, 1), (4, 4), (7, 7), (5, 8), (16, 16)])
+def test_dense_dft_path_matches_numpy_fft(size):
+    """filter_real's dense path against numpy's FFT, value and gradient
+    (the gradient of sum(out * r) is the adjoint applied to r)."""
+    from ifkd.models.connectors.fdr import filter_real
+    rng = np.random.default_rng(sum(size))
+    x = rng.normal(size=(2, 3, *size))
+    gain = np.exp(rng.normal(size=(3, *size)))
+    r = rng.normal(size=x.shape)
+    spec = np.fft.fftshift(np.fft.fft2(x), axes=(-2, -1)) * gain
+    want = np.fft.ifft2(np.fft.ifftshift(spec, axes=(-2, -1))).real
+    xt = torch.tensor(x, dtype=torch.float32, requires_grad=True)
+    out = filter_real(xt, torch.tensor(gain, dtype=torch.float32))
+    np.testing.assert_allclose(out.detach().numpy(), want, atol=1e-5)
+    (out * torch.tensor(r, dtype=torch.float32)).sum().backward()
+    # A real gain makes the operator symmetric: its adjoint is itself.
+    rspec = np.fft.fft2(r) * np.fft.ifftshift(gain, axes=(-2, -1))
+    grad = np.fft.ifft2(rspec).real
+    np.testing.assert_allclose(xt.grad.numpy(), grad, atol=1e-5)
 
 
 def test_gradient_reaches_filter_not_detached_teacher():

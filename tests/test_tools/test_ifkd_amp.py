@@ -17,6 +17,7 @@ from mmengine.registry import init_default_scope
 
 from ifkd.engine import launch
 from ifkd.engine.benchmark import synthetic_batches, warm_sam_cache
+from ifkd.models.connectors import fdr as fdr_module
 from ifkd.models.utils import mobile_sam_encoder
 from tests.conftest import config_path, tiny_options
 from tests.test_tools.test_build_sam_cache import _tool
@@ -68,10 +69,11 @@ def bf16_step(sam_checkpoint, tmp_path, monkeypatch):
     del again
 
     fft_dtypes, neck_dtypes = [], []
-    real_fft2 = torch.fft.fft2
-    monkeypatch.setattr(torch.fft, 'fft2',
-                        lambda x, *a, **k: fft_dtypes.append(x.dtype) or
-                        real_fft2(x, *a, **k))
+    # Every spectral filter of FDR (dense DFT or FFT) goes through this.
+    real_filter = fdr_module.filter_real
+    monkeypatch.setattr(
+        fdr_module, 'filter_real', lambda x, gain: fft_dtypes.extend(
+            [x.dtype, gain.dtype]) or real_filter(x, gain))
     algo.student.neck.register_forward_hook(
         lambda m, i, o: neck_dtypes.append(o[0].dtype))
     algo.train()
@@ -93,7 +95,7 @@ def bf16_step(sam_checkpoint, tmp_path, monkeypatch):
             assert value.dtype == torch.float32, name
     loss.backward()
     # FDR: every FFT (5 levels x (low band + filter)) ran on fp32 inputs
-    assert len(fft_dtypes) >= 5
+    assert len(fft_dtypes) >= 10  # 5 levels, map and gain each
     assert set(fft_dtypes) == {torch.float32}
     for i in range(5):
         grad = algo.distiller.connectors[f't_fdr{i}'].log_w.grad
@@ -131,10 +133,11 @@ def test_amp_training_runs_and_resumes(synthetic_root, sam_checkpoint,
     monkeypatch.setattr(amp_optimizer_wrapper, 'is_cuda_available',
                         lambda: True)
     fft_dtypes, neck_dtypes = [], []
-    real_fft2 = torch.fft.fft2
-    monkeypatch.setattr(torch.fft, 'fft2',
-                        lambda x, *a, **k: fft_dtypes.append(x.dtype) or
-                        real_fft2(x, *a, **k))
+    # Every spectral filter of FDR (dense DFT or FFT) goes through this.
+    real_filter = fdr_module.filter_real
+    monkeypatch.setattr(
+        fdr_module, 'filter_real', lambda x, gain: fft_dtypes.extend(
+            [x.dtype, gain.dtype]) or real_filter(x, gain))
     real_fpn = FPN.forward
     monkeypatch.setattr(
         FPN, 'forward', lambda self, x: neck_dtypes.append(
@@ -148,8 +151,9 @@ def test_amp_training_runs_and_resumes(synthetic_root, sam_checkpoint,
     # student necks), the end-of-training validation did not
     assert neck_dtypes[:4] == [torch.bfloat16] * 4
     assert set(neck_dtypes[4:]) == {torch.float32}
-    # every FFT of the run (5 levels per step) saw fp32 inputs
-    assert len(fft_dtypes) >= 10 and set(fft_dtypes) == {torch.float32}
+    # every spectral filter of the run (5 levels per step) saw fp32 maps
+    # and gains
+    assert len(fft_dtypes) >= 20 and set(fft_dtypes) == {torch.float32}
     scalars = glob.glob(osp.join(work, '*', 'vis_data', 'scalars.json'))
     steps = [json.loads(line) for line in open(scalars[0])]
     steps = [s for s in steps if 'loss' in s]

@@ -1,3 +1,5 @@
+import functools
+import math
 from typing import Dict, Optional, Sequence, Tuple
 
 import torch
@@ -76,8 +78,48 @@ def _centred_fft(x: Tensor) -> Tensor:
     return torch.fft.fftshift(torch.fft.fft2(x), dim=(-2, -1))
 
 
-def _real_ifft(spec: Tensor) -> Tensor:
-    return torch.fft.ifft2(torch.fft.ifftshift(spec, dim=(-2, -1))).real
+# Up to this many cells a map's DFT is cheaper as a dense real matmul than
+# as an FFT (a 4 x 4 map of a 32 x 512 batch: 0.2 ms against 2.4 ms on one
+# CPU thread); classifier maps (4 x 4 to 7 x 7) always take this path.
+DENSE_DFT_MAX_CELLS = 256
+
+
+@functools.lru_cache(maxsize=16)
+def _dense_dft(h: int, w: int, device: torch.device) -> Tuple[Tensor, Tensor]:
+    """Real and imaginary parts, (h*w, h*w) each, of the 2-D DFT of a
+    flattened (h, w) map with the output in the centred (fftshift-ed)
+    frequency order: row ``u`` holds frequency ``u - n // 2`` per axis."""
+
+    def axis(n: int) -> Tensor:
+        k = torch.arange(n, dtype=torch.float64)
+        angle = -2 * math.pi * (k[:, None] - n // 2) * k[None, :] / n
+        return torch.polar(torch.ones_like(angle), angle)
+
+    basis = torch.kron(axis(h), axis(w))
+    return basis.real.float().to(device), basis.imag.float().to(device)
+
+
+def filter_real(x: Tensor, gain: Tensor) -> Tensor:
+    """``Re(IDFT2(gain * fftshift(DFT2(x))))`` of fp32 maps (..., H, W).
+
+    Args:
+        x (Tensor): Real maps (..., H, W).
+        gain (Tensor): Real gain in the centred layout, broadcastable to
+            ``x`` (e.g. a (H, W) window or a (C, H, W) filter).
+
+    Returns:
+        Tensor: The filtered real maps, shaped like ``x``.
+    """
+    h, w = x.shape[-2:]
+    if h * w <= DENSE_DFT_MAX_CELLS:
+        cos, sin = _dense_dft(h, w, x.device)
+        flat, g = x.flatten(-2), gain.flatten(-2)
+        re, im = (flat @ cos.T) * g, (flat @ sin.T) * g
+        # Re(conj(K)^T-applied spectrum) = re @ cos + im @ sin, over h*w.
+        return ((re @ cos + im @ sin) / (h * w)).unflatten(-1, (h, w))
+    # Shift the small gain rather than the large spectrum (twice).
+    g = torch.fft.ifftshift(gain, dim=(-2, -1))
+    return torch.fft.ifft2(torch.fft.fft2(x) * g).real
 
 
 @MODELS.register_module()
@@ -202,7 +244,7 @@ class FDRConnector(BaseConnector):
         if frs_mask is None or ratio <= 0:
             return x
         window = low_pass_mask(x.shape[-2:], ratio, x.device)
-        f_low = _real_ifft(_centred_fft(x) * window)
+        f_low = filter_real(x, window.to(x.dtype))
         return x - f_low * (1 - frs_mask.float())
 
     def forward_train(self, feature: Tensor,
@@ -230,7 +272,7 @@ class FDRConnector(BaseConnector):
         with torch.autocast(feature.device.type, enabled=False):
             z = self.reconstruct(feature.float(), frs_mask,
                                  self.sample_ratio())
-            out = _real_ifft(_centred_fft(z) * self.spectral_filter((h, w)))
+            out = filter_real(z, self.spectral_filter((h, w)))
             # Energy matching (anti-collapse); norms have safe grads at 0.
             z_norm = torch.linalg.vector_norm(z, dim=(-2, -1), keepdim=True)
             out_norm = torch.linalg.vector_norm(

@@ -114,11 +114,13 @@ class HSMConnector(BaseConnector):
         # Scale in fp32 (fp64 stays): bf16 rounding would shift distances.
         dtype = torch.float64 if t_feats[0].dtype == torch.float64 \
             else torch.float32
+        # Locations x channels, channels last: the ball's reductions then run
+        # over contiguous memory (about twice as fast on CPU as over dim 1).
         t_flat, s_flat = (torch.cat([
-            (x.detach().to(dtype) * k).reshape(b, c, 1, -1)
+            (x.detach().to(dtype) * k).reshape(b, c, -1)
             for x, k in zip(xs, scales)
-        ], dim=3) for xs in (t_feats, s_feats))
-        d = self._distance(t_flat, s_flat)
+        ], dim=2).transpose(1, 2).contiguous() for xs in (t_feats, s_feats))
+        d = self._distance(t_flat, s_flat).reshape(b, 1, 1, -1)
         masks = [
             self._normalise(level.reshape(b, 1, *t.shape[2:]))
             for level, t in zip(d.split(sizes, dim=3), t_feats)
@@ -141,8 +143,8 @@ class HSMConnector(BaseConnector):
         return flat.std(dim=1).mean()
 
     def _to_ball(self, feat: Tensor) -> Tensor:
-        ball = expmap0(feat, self.curvature, dim=1)
-        return project(ball, self.curvature, dim=1, eps=self.eps)
+        ball = expmap0(feat, self.curvature, dim=-1)
+        return project(ball, self.curvature, dim=-1, eps=self.eps)
 
     def _distance(self, t_feat: Tensor, s_feat: Tensor) -> Tensor:
         # poincare ops cast to fp32 and disable autocast themselves.
@@ -150,7 +152,7 @@ class HSMConnector(BaseConnector):
             self._to_ball(t_feat),
             self._to_ball(s_feat),
             self.curvature,
-            dim=1,
+            dim=-1,
             eps=self.eps)
 
     def _normalise(self, d: Tensor) -> Tensor:
