@@ -36,8 +36,8 @@ distiller = dict(
     distill_losses=dict(
         loss_pseudo=dict(type='ifkd.PseudoLabelSegLoss', losses=seg_losses),
         loss_pkd=dict(type='ifkd.PixelKDLoss', tau=1.0, normalize='seed'),
-        **{name: dict(type='mmrazor.L2Loss', div_element=True,
-                      loss_weight=1 / 3)
+        **{name: dict(type='mmrazor.L2Loss', normalize=False,
+                      div_element=True, loss_weight=1 / 3)
            for name in feat_pairs}),
     loss_forward_mappings=dict(
         loss_pseudo=dict(preds_S=s_logits, preds_T=t_logits),

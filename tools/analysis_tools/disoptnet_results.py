@@ -1,0 +1,106 @@
+"""The DisOptNet system's evidence: the optical teacher once, then the
+SAR-only baseline, DisOptNet and DisOptNet + IFKD for several seeds on the
+synthetic SpaceNet 6 tiles; writes the generated mean ± std table into the
+README.
+
+    python tools/analysis_tools/disoptnet_results.py --seeds 0 1 2
+
+Every student row uses the same data, optimiser, schedule, batch and
+iterations (``ifkd.engine.systems.disoptnet.SegBudget``); the text between
+the ``<!-- disoptnet-results -->`` markers is replaced.
+"""
+import argparse
+import os
+import os.path as osp
+import statistics
+import sys
+import time
+
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+sys.path.insert(0, ROOT)
+
+BEGIN = '<!-- disoptnet-results:begin -->'
+END = '<!-- disoptnet-results:end -->'
+
+
+def parse_args(argv=None):
+    from ifkd.engine.systems.disoptnet import add_budget_args
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument('--work-dir', default='work_dirs/disoptnet_results')
+    add_budget_args(p, seeds=(0, 1, 2))
+    p.add_argument('--docs', nargs='*', default=['README.md'],
+                   help='files whose results block is replaced')
+    return p.parse_args(argv)
+
+
+def verdict(results: dict) -> str:
+    """Generated sentences: does the teacher beat the SAR-only baseline,
+    and does each distilled row beat it by more than its seed spread?"""
+    from ifkd.engine.systems.disoptnet import METRICS, ROW_LABELS
+    key = METRICS['Dice']
+
+    def mean(row):
+        return statistics.mean(r[key] for r in results[row])
+
+    base = mean('SAR-only')
+    runs = [r[key] for r in results['SAR-only']]
+    spread = statistics.stdev(runs) if len(runs) > 1 else 0.
+    lines = [f'Per-image Dice: the optical teacher {mean("Teacher"):.1f} %, '
+             f'the SAR-only baseline {base:.1f} %.']
+    for row in results:
+        if row in ('Teacher', 'SAR-only'):
+            continue
+        gain = mean(row) - base
+        word = ('beats' if gain > spread else
+                'is within one baseline std of' if gain > -spread else
+                'is below')
+        lines.append(f'{ROW_LABELS[row]} {word} the SAR-only baseline '
+                     f'({gain:+.1f} Dice).')
+    return ' '.join(lines)
+
+
+def main(argv=None) -> str:
+    args = parse_args(argv)
+    os.chdir(ROOT)
+    from ifkd.engine.systems.disoptnet import (DisOptNetSystem,
+                                               budget_from_args,
+                                               save_results)
+    from tools.analysis_tools.sar_ship_results import replace_block
+    start = time.time()
+    system = DisOptNetSystem(args.work_dir, args.data_root,
+                             budget_from_args(args), args.seeds,
+                             log=lambda msg: print(msg, flush=True))
+    results = system.run()
+    table = save_results(args.work_dir, results, system.budget,
+                         system.timings)
+    wall = time.time() - start
+    block = '\n'.join([
+        BEGIN, '', table, '',
+        'Mean ± sample std over the seeds of each row (the teacher trains '
+        'once); in parentheses the gain over the SAR-only baseline. Test: '
+        'the validation tiles (easternmost easting group), students on SAR '
+        'only. Budget: ' + system.budget.describe(args.seeds) +
+        f'. Wall time of the whole tool: {wall / 60:.1f} min '
+        f'({os.cpu_count()} CPU cores, shared with other jobs). Generated '
+        'by `tools/analysis_tools/disoptnet_results.py`.', '',
+        verdict(results), '', END
+    ])
+    for path in args.docs:
+        _replace(path, block, replace_block)
+    print(block)
+    return block
+
+
+def _replace(path, block, replace_block):
+    # replace_block looks for the sar-ship markers: swap them in and out.
+    from tools.analysis_tools import sar_ship_results as ship
+    saved = ship.BEGIN, ship.END
+    ship.BEGIN, ship.END = BEGIN, END
+    try:
+        replace_block(path, block)
+    finally:
+        ship.BEGIN, ship.END = saved
+
+
+if __name__ == '__main__':
+    main()
