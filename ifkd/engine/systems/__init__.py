@@ -12,6 +12,8 @@ from typing import Optional, Sequence
 SYSTEMS = {
     'sar-ship': 'sar_ship',
     'eo-sar': 'eo_sar',
+    'cloudy-scene': 'cloudy_scene',
+    'disoptnet': 'disoptnet',
 }
 
 
