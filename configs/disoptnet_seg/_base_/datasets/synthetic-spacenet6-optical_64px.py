@@ -2,7 +2,7 @@
 _base_ = ['./synthetic-spacenet6_64px.py']
 load = dict(type='ifkd.LoadSAROpticalPair', modalities=('optical', ))
 train_pipeline = [load, *_base_.geometric, dict(type='mmseg.PackSegInputs')]
-test_pipeline = [load, dict(type='mmseg.PackSegInputs')]
+test_pipeline = [load, *_base_.test_geometric, dict(type='mmseg.PackSegInputs')]
 train_dataloader = dict(
     batch_size=16, num_workers=0,
     sampler=dict(type='InfiniteSampler', shuffle=True),

@@ -12,6 +12,7 @@ train_pipeline = [
 ]
 test_pipeline = [
     dict(type='ifkd.LoadSAROpticalPair', modalities=('sar', )),
+    *_base_.test_geometric,
     dict(type='ifkd.SplitModalities', keys=keys),
     dict(type='ifkd.PackSegMultiModalInputs', modalities=keys),
 ]

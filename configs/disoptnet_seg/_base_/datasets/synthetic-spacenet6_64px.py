@@ -17,4 +17,5 @@ test_split = dict(ann_file='valid.csv', optical_ann_file='opticalvalid.csv')
 # (x / 255 - 0.5) / 0.125, DisOptNet's normalisation, for both sensors.
 mean = [127.5] * 4
 std = [31.875] * 4
+test_geometric = []  # whole tiles
 evaluator = dict(type='ifkd.BuildingMetric', min_area=80)
