@@ -68,10 +68,17 @@ class LoadSEN12MSPatch(BaseTransform):
             ``s2`` and ``s1``, relative to the item's ``data_root`` (or
             absolute); None keeps scaled values.
         nodata (str): ``'error'`` or ``'fill'``.
+        clip (float, optional): Clip normalised values to ``[-clip,
+            clip]`` (standard deviations). Clouds are far brighter than any
+            clear pixel in bands of small clear-sky spread (B10 cirrus: a
+            cloud is ~100 std above the clear mean), and unclipped they
+            swamp every pooled feature. None: no clipping.
         cloud_mask (str, optional): ``'auto'`` reads the item's mask file
             and derives the mask from the cloudy S2 when there is none
             (``ifkd.datasets.cloud_mask``); ``'file'`` requires the file;
             ``'derive'`` always derives; None adds no mask.
+        cache (bool): Keep every loaded array in memory (small sets, read
+            every epoch in one process). Defaults to False.
     """
 
     def __init__(self,
@@ -79,7 +86,9 @@ class LoadSEN12MSPatch(BaseTransform):
                  s2_bands: Optional[Sequence[int]] = None,
                  band_stats: Optional[str] = None,
                  nodata: str = 'error',
-                 cloud_mask: Optional[str] = 'auto') -> None:
+                 clip: Optional[float] = None,
+                 cloud_mask: Optional[str] = 'auto',
+                 cache: bool = False) -> None:
         unknown = set(keys.values()) - set(NUM_BANDS)
         if not keys or unknown:
             raise ValueError(f'LoadSEN12MSPatch keys {keys}: each modality '
@@ -96,6 +105,8 @@ class LoadSEN12MSPatch(BaseTransform):
         self.band_stats = band_stats
         self._stats: Dict[str, dict] = {}
         self.nodata = nodata
+        self.clip = clip
+        self.cache: Optional[Dict[tuple, np.ndarray]] = {} if cache else None
         self.cloud_mask = cloud_mask
 
     @staticmethod
@@ -177,6 +188,8 @@ class LoadSEN12MSPatch(BaseTransform):
         data = self._handle_nodata(data, path, fill)
         if stats is not None:
             data = (data - stats[0]) / stats[1]
+        if self.clip is not None:
+            data = np.clip(data, -self.clip, self.clip)
         return data.astype(np.float32)
 
     def _cloud_mask(self, results: dict) -> np.ndarray:
@@ -195,6 +208,13 @@ class LoadSEN12MSPatch(BaseTransform):
         s2 = scale_modality(read_tile(results['s2_cloudy_path']), 's2')
         return derive_cloud_mask(s2)
 
+    def _cached(self, key: tuple, make) -> np.ndarray:
+        if self.cache is None:
+            return make()
+        if key not in self.cache:
+            self.cache[key] = make()
+        return self.cache[key].copy()
+
     def transform(self, results: dict) -> dict:
         for key, modality in self.keys.items():
             path = results.get(f'{modality}_path')
@@ -202,11 +222,15 @@ class LoadSEN12MSPatch(BaseTransform):
                 raise KeyError(
                     f'{results.get("s2_name")}: no {modality} file in the '
                     f"item; add {modality!r} to the dataset's modalities.")
-            results[key] = self.load(path, modality, self._stats_of(results))
+            stats = self._stats_of(results)
+            results[key] = self._cached(
+                (path, modality),
+                lambda: self.load(path, modality, stats))
         shape = results[next(iter(self.keys))].shape[:2]
         results['img_shape'] = results['ori_shape'] = shape
         if self.cloud_mask is not None:
-            mask = self._cloud_mask(results)
+            mask = self._cached(('mask', results.get('s2_name')),
+                                lambda: self._cloud_mask(results))
             results['cloud_mask'] = mask
             results['cloud_cover'] = float(mask.mean())
         return results

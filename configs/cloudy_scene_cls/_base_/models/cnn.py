@@ -3,11 +3,11 @@
 model = dict(
     type='ImageClassifier',
     backbone=dict(type='ifkd.ShipCNN', in_channels=13,
-                  channels=(32, 64, 128), out_indices=(2, )),
+                  channels=(16, 32, 64), out_indices=(2, )),
     neck=dict(type='GlobalAveragePooling'),
     head=dict(
         type='LinearClsHead',
         num_classes=10,
-        in_channels=128,
+        in_channels=64,
         loss=dict(type='CrossEntropyLoss', loss_weight=1.0),
         topk=(1, )))

@@ -2,7 +2,7 @@
 # 13 bands; S1: VV, VH), each pooled, and ifkd.LateFusionHead summing one
 # linear classifier per modality (per-modality logits in
 # head.branch_logits, recordable at head.fcs.opt / head.fcs.sar).
-branch_channels = (32, 64, 128)
+branch_channels = (16, 32, 64)
 model = dict(
     type='ifkd.TwoBranchClassifier',
     branches=dict(
@@ -19,10 +19,9 @@ model = dict(
     head=dict(
         type='ifkd.LateFusionHead',
         num_classes=10,
-        in_channels=dict(opt=128, sar=128),
+        in_channels=dict(opt=64, sar=64),
         loss=dict(type='CrossEntropyLoss', loss_weight=1.0),
         topk=(1, )),
-    regulation=None,
     data_preprocessor=dict(
         type='ifkd.MultiModalDataPreprocessor',
         preprocessors=dict(
