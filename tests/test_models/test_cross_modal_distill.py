@@ -222,3 +222,29 @@ def test_export_gives_a_plain_student(tmp_path):
     student.load_state_dict(torch.load(out)['state_dict'])
     for k, v in model.student.state_dict().items():
         assert torch.equal(student.state_dict()[k], v), k
+
+
+def test_every_modality_preprocessor_sees_the_samples():
+    """mmseg's preprocessor needs the samples in training (it pads the
+    masks with the images): the non-label modality gets a copy."""
+    from mmengine.structures import PixelData
+    from mmseg.structures import SegDataSample
+    from ifkd.models.data_preprocessors import MultiModalDataPreprocessor
+    seg = dict(type='mmseg.SegDataPreProcessor', size=(8, 8))
+    pre = MultiModalDataPreprocessor(
+        dict(sar=dict(seg, mean=[10.], std=[2.]),
+             optical=dict(seg, mean=[1., 2., 3.], std=[1., 1., 1.])),
+        label_modality='sar')
+    sample = SegDataSample(gt_sem_seg=PixelData(
+        data=torch.ones(1, 6, 6, dtype=torch.long)))
+    sample.set_metainfo(dict(img_shape=(6, 6), ori_shape=(6, 6)))
+    data = pre(dict(inputs=dict(sar=[torch.full((1, 6, 6), 14.)],
+                                optical=[torch.full((3, 6, 6), 5.)]),
+                    data_samples=[sample]), True)
+    sar, opt = data['inputs']['sar'], data['inputs']['optical']
+    assert sar.shape == (1, 1, 8, 8) and opt.shape == (1, 3, 8, 8)
+    assert torch.equal(sar[0, 0, :6, :6], torch.full((6, 6), 2.))
+    assert torch.equal(opt[0, :, 0, 0], torch.tensor([4., 3., 2.]))
+    (out, ) = data['data_samples']
+    assert out.gt_sem_seg.data.shape == (1, 8, 8)  # padded once, by sar's
+    assert out.gt_sem_seg.data[0, :6, :6].eq(1).all()

@@ -1,4 +1,5 @@
 """One data preprocessor per modality of a co-registered batch."""
+import copy
 from typing import Dict, Mapping, Optional, Sequence, Union
 
 import torch
@@ -63,17 +64,21 @@ class MultiModalDataPreprocessor(BaseDataPreprocessor):
                 'PackMultiModalInputs.')
         out: Dict[str, torch.Tensor] = {}
         samples = data.get('data_samples')
-        # The label modality first, so its preprocessor formats the samples.
-        order = sorted(inputs, key=lambda name: name != self.label_modality)
-        for i, name in enumerate(order):
-            self._check_channels(name, inputs[name])
+        kept = samples
+        for name, images in inputs.items():
+            self._check_channels(name, images)
+            own = name == self.label_modality
+            # Other modalities get a copy (mmseg's preprocessor needs the
+            # samples to pad in training, and may edit them in place); only
+            # the label modality's formatted samples are kept.
             result = self.preprocessors[name](
-                dict(inputs=inputs[name],
-                     data_samples=samples if i == 0 else None), training)
+                dict(inputs=images,
+                     data_samples=samples if own or samples is None else
+                     copy.deepcopy(samples)), training)
             out[name] = result['inputs']
-            if i == 0:
-                samples = result.get('data_samples', samples)
-        return dict(inputs=out, data_samples=samples)
+            if own:
+                kept = result.get('data_samples', samples)
+        return dict(inputs=out, data_samples=kept)
 
     def _check_channels(self, name: str, images) -> None:
         want = _channels(self.preprocessors[name])
