@@ -34,5 +34,5 @@ custom_hooks = [
         type='ifkd.DistillLossWeightHook',
         schedule=dict(
             loss_nce=alpha_schedule,
-            loss_sorted_mse={k: 1 - v for k, v in alpha_schedule.items()}))
+            loss_sorted_mse={0: 0.2, 10: 0.5}))  # 1 - alpha
 ]

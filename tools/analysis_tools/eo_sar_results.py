@@ -80,8 +80,9 @@ def results_block(results: dict, budget, seeds, wall_s: float,
         BEGIN, '', table, '',
         'Mean ± sample std over the seeds of each row (the teacher trains '
         'once, and its row is scored on the EO partners of the labelled '
-        'test chips; every other row on the SAR test folder, 240 labelled '
-        'chips + 48 OOD chips). Rows from "+ head fine-tune" down build on '
+        'test chips; every other row on the SAR test folder, '
+        f'{40 * budget.test_tracks} labelled chips + '
+        f'{8 * budget.test_tracks} OOD chips). Rows from "+ head fine-tune" down build on '
         'the row above. Budget: ' + budget.describe(seeds) +
         f'. Wall time of the whole tool: {wall_s / 60:.1f} min on this '
         f'machine ({os.cpu_count()} CPU cores, shared with other jobs). '

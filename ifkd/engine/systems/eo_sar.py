@@ -64,6 +64,8 @@ class EOSARBudget:
         num_train (int): Generated training pairs.
         img_size (int): Chip side in px.
         data_seed (int): Seed of the generated set.
+        test_tracks (int): Test tracks (4 chips each) per class; twice as
+            many OOD tracks.
         epochs (int): Epochs of the student alone and of distillation.
         teacher_epochs (int): Epochs of the EO teacher.
         finetune_epochs (int): Epochs of the head-only fine-tune.
@@ -76,8 +78,9 @@ class EOSARBudget:
     num_train: int = 800
     img_size: int = 32
     data_seed: int = 0
+    test_tracks: int = 6
     epochs: int = 12
-    teacher_epochs: int = 12
+    teacher_epochs: int = 20
     finetune_epochs: int = 3
     batch_size: int = 32
     lr: float = 0.05
@@ -115,7 +118,9 @@ def ensure_data(data_root: str, budget: EOSARBudget,
                                                 generate_eo_sar_dataset,
                                                 generator_args)
     want = generator_args(num_train=budget.num_train,
-                          img_size=budget.img_size, seed=budget.data_seed)
+                          img_size=budget.img_size, seed=budget.data_seed,
+                          tracks_per_class=budget.test_tracks,
+                          ood_tracks=2 * budget.test_tracks)
     made_with = osp.join(data_root, GENERATOR_FILE)
     if osp.isfile(made_with):
         with open(made_with) as f:
@@ -128,8 +133,8 @@ def ensure_data(data_root: str, budget: EOSARBudget,
             f'{guard_dir} away (or pass another work dir) first.')
     print(f'== generating {data_root}: {want}', flush=True)
     shutil.rmtree(data_root, ignore_errors=True)
-    generate_eo_sar_dataset(data_root, num_train=budget.num_train,
-                            img_size=budget.img_size, seed=budget.data_seed)
+    want.pop('version')
+    generate_eo_sar_dataset(data_root, **want)
 
 
 def stage_options(data_root: str, budget: EOSARBudget, epochs: int,
@@ -198,7 +203,9 @@ class EOSARSystem:
             self.log(f'== training {name}' +
                      ('' if seed is None else f' (seed {seed})'))
             start = time.time()
-            runner = train(config_path(name), work, resume='auto',
+            # resume='auto' would drop load_from (the fine-tune's start).
+            resume = None if 'load_from' in options else 'auto'
+            runner = train(config_path(name), work, resume=resume,
                            cfg_options=options)
             self.timings[f'{name}/{seed}'] = time.time() - start
             loss = runner.message_hub.get_scalar('train/loss').current()
@@ -313,7 +320,8 @@ def add_budget_args(parser, seeds: Sequence[int] = (0, )) -> None:
     """The data / schedule flags of :class:`EOSARBudget`."""
     d = EOSARBudget()
     parser.add_argument('--data-root', default=f'data/{DATASET}')
-    for name in ('num_train', 'img_size', 'data_seed', 'epochs',
+    for name in ('num_train', 'img_size', 'data_seed', 'test_tracks',
+                 'epochs',
                  'teacher_epochs', 'finetune_epochs', 'batch_size'):
         parser.add_argument('--' + name.replace('_', '-'), type=int,
                             default=getattr(d, name))
