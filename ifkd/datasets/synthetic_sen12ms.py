@@ -40,8 +40,11 @@ import os.path as osp
 import pickle
 from typing import Dict, Sequence, Tuple
 
+import warnings
+
 import numpy as np
-import tifffile
+import rasterio
+from rasterio.errors import NotGeoreferencedWarning
 from scipy.ndimage import gaussian_filter
 
 from .sen12ms import IGBP_CLASSES, IGBP_TO_SIMPLIFIED, LABEL_FILE, patch_paths
@@ -145,14 +148,16 @@ def render_patch(label: int, size: int, cloud_cover: float,
     return arrays, _igbp_probs(label, second, share, rng), float(mask.mean())
 
 
-def write_tile(path: str, data: np.ndarray) -> None:
-    """A (C, H, W) tile as a band-interleaved TIFF, as GDAL writes
-    SEN12MS (a single band as a plain 2-D image)."""
-    if data.shape[0] == 1:
-        tifffile.imwrite(path, data[0], photometric='minisblack')
-    else:
-        tifffile.imwrite(path, data, photometric='minisblack',
-                         planarconfig='separate')
+def write_tile(path: str, data: np.ndarray,
+               interleave: str = 'band') -> None:
+    """A (C, H, W) tile as a GeoTIFF, band-interleaved as SEN12MS's (no
+    georeference: nothing here reads it)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore', NotGeoreferencedWarning)
+        with rasterio.open(path, 'w', driver='GTiff', height=data.shape[1],
+                           width=data.shape[2], count=data.shape[0],
+                           dtype=data.dtype, interleave=interleave) as dst:
+            dst.write(data)
 
 
 def patch_name(index: int) -> str:

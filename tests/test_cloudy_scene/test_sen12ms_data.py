@@ -7,7 +7,6 @@ import pickle
 
 import numpy as np
 import pytest
-import tifffile
 
 from ifkd.datasets.cloud_mask import derive_cloud_mask
 from ifkd.datasets.sen12ms import (SEN12MS_CLS_BANDS, SEN12MSDataset,
@@ -55,8 +54,7 @@ def test_band_selection_and_interleave(tmp_path):
     tile = np.stack([np.full((4, 4), 100 * b, np.uint16)
                      for b in range(1, 14)])
     write_tile(str(tmp_path / 'planar.tif'), tile)
-    tifffile.imwrite(str(tmp_path / 'contig.tif'), tile.transpose(1, 2, 0),
-                     photometric='minisblack', planarconfig='contig')
+    write_tile(str(tmp_path / 'contig.tif'), tile, interleave='pixel')
     a, b = read_tile(str(tmp_path / 'planar.tif')), read_tile(
         str(tmp_path / 'contig.tif'))
     np.testing.assert_array_equal(a, b)

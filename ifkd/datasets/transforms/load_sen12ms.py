@@ -1,10 +1,13 @@
-"""Reading SEN12MS / SEN12MS-CR patches (multi-band GeoTIFFs via tifffile)."""
+"""Reading SEN12MS / SEN12MS-CR patches (multi-band GeoTIFFs via rasterio)."""
 import json
 import os.path as osp
 from typing import Dict, Optional, Sequence
 
+import warnings
+
 import numpy as np
-import tifffile
+import rasterio
+from rasterio.errors import NotGeoreferencedWarning, RasterioIOError
 from mmcv.transforms import BaseTransform
 from mmengine.logging import MMLogger
 
@@ -18,21 +21,17 @@ CLOUD_MASK_MODES = ('auto', 'file', 'derive', None)
 
 
 def read_tile(path: str) -> np.ndarray:
-    """A GeoTIFF as (H, W, C) float32, whether its bands are stored
-    band-interleaved (GDAL's default, axes ``SYX``/``QYX``) or
-    pixel-interleaved (``YXS``)."""
+    """A GeoTIFF as (H, W, C) float32, whatever its interleave or
+    compression (GDAL through rasterio)."""
     try:
-        with tifffile.TiffFile(path) as tif:
-            series = tif.series[0]
-            data, axes = series.asarray(), series.axes
-    except (OSError, ValueError, tifffile.TiffFileError) as e:
+        with warnings.catch_warnings():
+            warnings.simplefilter('ignore', NotGeoreferencedWarning)
+            with rasterio.open(path) as src:
+                data = src.read()
+    except RasterioIOError as e:
         raise OSError(f'cannot read {path} as a GeoTIFF ({e}); the file is '
                       'corrupt or not a tile of the dataset.') from e
-    if data.ndim == 2:
-        data = data[..., None]
-    elif axes[-1] not in 'SC':  # bands first
-        data = np.moveaxis(data, 0, -1)
-    return data.astype(np.float32)
+    return np.moveaxis(data, 0, -1).astype(np.float32)
 
 
 def scale_modality(data: np.ndarray, modality: str) -> np.ndarray:
