@@ -56,8 +56,10 @@ LAYOUTS = {
     'sen12ms-cr': {
         's2': '{rs}_s2/s2_{n}/{rs}_s2_{n}_p{k}.tif',
         's1': '{rs}_s1/s1_{n}/{rs}_s1_{n}_p{k}.tif',
-        's2_cloudy': '{rs}_s2_cloudy/s2_cloudy_{n}/{rs}_s2_cloudy_{n}_p{k}.tif',
-        'cloud_mask': '{rs}_cloudmask/cloudmask_{n}/{rs}_cloudmask_{n}_p{k}.tif',
+        's2_cloudy': ('{rs}_s2_cloudy/s2_cloudy_{n}/'
+                      '{rs}_s2_cloudy_{n}_p{k}.tif'),
+        'cloud_mask': ('{rs}_cloudmask/cloudmask_{n}/'
+                       '{rs}_cloudmask_{n}_p{k}.tif'),
     },
     'sen12ms': {
         's2': '{rs}/s2_{n}/{rs}_s2_{n}_p{k}.tif',
@@ -221,8 +223,9 @@ class SEN12MSDataset(BaseDataset):
             mask = osp.join(self.data_root, rel['cloud_mask'])
             item['cloud_mask_path'] = mask if osp.isfile(mask) else None
             data_list.append(item)
+        counts = np.bincount([d['gt_label'] for d in data_list],
+                             minlength=len(SIMPLIFIED_CLASSES))
         MMLogger.get_current_instance().info(
             f'SEN12MS {self.ann_file or self.data_root}: {len(data_list)} '
-            f'patches, class counts '
-            f'{np.bincount([d["gt_label"] for d in data_list], minlength=10).tolist()}')
+            f'patches, class counts {counts.tolist()}')
         return data_list

@@ -3,9 +3,9 @@
 Writes::
 
     out/
-    ├── ROIs1158_spring_s2/s2_1/ROIs1158_spring_s2_1_p0.tif   # clear, uint16
-    ├── ROIs1158_spring_s2_cloudy/s2_cloudy_1/..._p0.tif      # cloudy, uint16
-    ├── ROIs1158_spring_s1/s1_1/ROIs1158_spring_s1_1_p0.tif   # VV, VH dB
+    ├── ROIs1158_spring_s2/s2_1/..._s2_1_p0.tif          # clear, uint16
+    ├── ROIs1158_spring_s2_cloudy/s2_cloudy_1/..._p0.tif # cloudy, uint16
+    ├── ROIs1158_spring_s1/s1_1/..._s1_1_p0.tif          # VV, VH dB
     ├── ROIs1158_spring_cloudmask/cloudmask_1/..._p0.tif      # uint8 0/1
     ├── IGBP_probability_labels.pkl   # S2 name -> 17 IGBP fractions
     ├── splits/source.txt, train.txt, test.txt
