@@ -21,8 +21,9 @@ model = dict(
     teacher_ckpt=teacher_ckpt,
     teacher_modality='optical',
     student_modality='sar',
-    # mmseg's SegDataPreProcessor wants data samples in training and the
-    # teacher's view carries none: it is normalised by a sample-free one.
+    # The teacher's view is only normalised: the student's preprocessor
+    # pads both the SAR batch and the masks, and the optical view comes
+    # from the same crop, so it already has the same size.
     preprocessors=dict(
         optical=dict(type='mmpretrain.ClsDataPreprocessor',
                      mean=_base_.mean, std=_base_.std, to_rgb=False)),
