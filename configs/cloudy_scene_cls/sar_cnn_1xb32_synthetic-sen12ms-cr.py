@@ -7,7 +7,8 @@ _base_ = [
 modality = 's1'
 model = dict(backbone=dict(in_channels=2))
 load_sar = dict(type='ifkd.LoadSEN12MSPatch', keys=dict(img=modality),
-             band_stats='band_stats.json', clip=5.0, cache=True)
+             band_stats='band_stats.json', clip=5.0, mask_clouds=True,
+             cache=True)
 train_dataloader = dict(dataset=dict(pipeline=[
     load_sar, *_base_.flips, dict(type='PackInputs', meta_keys=_base_.meta_keys)
 ]))

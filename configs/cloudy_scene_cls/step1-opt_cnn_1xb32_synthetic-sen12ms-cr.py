@@ -7,7 +7,7 @@ _base_ = [
     './_base_/schedule_synthetic.py', './_base_/default_runtime.py',
     './_base_/distillers/pseudo_label_kd.py'
 ]
-threshold = 0.7
+threshold = 0.9
 source_ckpt = 'work_dirs/source_cnn_1xb32_synthetic-sen12ms-cr/epoch_20.pth'
 model = dict(
     type='ifkd.CrossModalDistill',

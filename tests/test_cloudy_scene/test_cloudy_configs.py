@@ -83,7 +83,7 @@ def test_transfer_configs_use_no_target_labels():
         assert cfg.model.calculate_student_loss is False, name
     step1 = Config.fromfile(config_path('step1-opt_cnn_1xb32_'
                                         'synthetic-sen12ms-cr'))
-    assert step1.model.distiller.distill_losses.loss_pl.threshold == 0.7
+    assert step1.model.distiller.distill_losses.loss_pl.threshold == 0.9
     for name in STEP2.values():
         cfg = Config.fromfile(config_path(name))
         losses = cfg.model.distiller.distill_losses

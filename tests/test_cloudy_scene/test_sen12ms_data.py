@@ -196,3 +196,18 @@ def test_band_stats_tool_matches_numpy(tiny_set, tmp_path):
     np.testing.assert_allclose(stats['s2']['std'], s2.std(0), atol=2e-6)
     np.testing.assert_allclose(stats['s1']['mean'], s1.mean(0), atol=2e-5)
     np.testing.assert_allclose(stats['s1']['std'], s1.std(0), atol=2e-5)
+
+
+def test_mask_clouds_and_cover(tiny_set):
+    ds = SEN12MSDataset(data_root=tiny_set, ann_file='splits/test.txt')
+    item = ds.get_data_info(0)
+    keys = dict(opt='s2_cloudy', sar='s1')
+    plain = LoadSEN12MSPatch(keys=keys)(dict(item))
+    masked = LoadSEN12MSPatch(keys=keys, mask_clouds=True)(dict(item))
+    mask = read_tile(item['cloud_mask_path'])[..., 0] > 0.5
+    assert masked['cloud_cover'] == pytest.approx(mask.mean())
+    assert (masked['opt'][mask] == 0).all()
+    np.testing.assert_array_equal(masked['opt'][~mask], plain['opt'][~mask])
+    np.testing.assert_array_equal(masked['sar'], plain['sar'])  # SAR kept
+    with pytest.raises(ValueError, match='needs a cloud_mask'):
+        LoadSEN12MSPatch(keys=keys, mask_clouds=True, cloud_mask=None)

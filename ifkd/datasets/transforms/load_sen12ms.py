@@ -76,6 +76,10 @@ class LoadSEN12MSPatch(BaseTransform):
             and derives the mask from the cloudy S2 when there is none
             (``ifkd.datasets.cloud_mask``); ``'file'`` requires the file;
             ``'derive'`` always derives; None adds no mask.
+        mask_clouds (bool): Set the clouded pixels of cloudy S2 (the
+            cloud mask) to the band mean (0 after normalisation), as
+            optical processing masks invalid pixels: a cloud then reads as
+            missing evidence, not as a bright surface. Needs ``cloud_mask``.
         cache (bool): Keep every loaded array in memory (small sets, read
             every epoch in one process). Defaults to False.
     """
@@ -87,6 +91,7 @@ class LoadSEN12MSPatch(BaseTransform):
                  nodata: str = 'error',
                  clip: Optional[float] = None,
                  cloud_mask: Optional[str] = 'auto',
+                 mask_clouds: bool = False,
                  cache: bool = False) -> None:
         unknown = set(keys.values()) - set(NUM_BANDS)
         if not keys or unknown:
@@ -105,6 +110,9 @@ class LoadSEN12MSPatch(BaseTransform):
         self._stats: Dict[str, dict] = {}
         self.nodata = nodata
         self.clip = clip
+        if mask_clouds and cloud_mask is None:
+            raise ValueError('mask_clouds=True needs a cloud_mask mode.')
+        self.mask_clouds = mask_clouds
         self.cache: Optional[Dict[tuple, np.ndarray]] = {} if cache else None
         self.cloud_mask = cloud_mask
 
@@ -215,6 +223,11 @@ class LoadSEN12MSPatch(BaseTransform):
         return self.cache[key].copy()
 
     def transform(self, results: dict) -> dict:
+        if self.cloud_mask is not None:
+            mask = self._cached(('mask', results.get('s2_name')),
+                                lambda: self._cloud_mask(results))
+            results['cloud_mask'] = mask
+            results['cloud_cover'] = float(mask.mean())
         for key, modality in self.keys.items():
             path = results.get(f'{modality}_path')
             if not path:
@@ -225,11 +238,8 @@ class LoadSEN12MSPatch(BaseTransform):
             results[key] = self._cached(
                 (path, modality),
                 lambda: self.load(path, modality, stats))
+            if self.mask_clouds and modality == 's2_cloudy':
+                results[key][results['cloud_mask'] > 0] = 0.
         shape = results[next(iter(self.keys))].shape[:2]
         results['img_shape'] = results['ori_shape'] = shape
-        if self.cloud_mask is not None:
-            mask = self._cached(('mask', results.get('s2_name')),
-                                lambda: self._cloud_mask(results))
-            results['cloud_mask'] = mask
-            results['cloud_cover'] = float(mask.mean())
         return results

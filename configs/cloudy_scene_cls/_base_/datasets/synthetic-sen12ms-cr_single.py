@@ -5,13 +5,15 @@ _base_ = ['./synthetic-sen12ms-cr_source.py']
 modality = 's2_cloudy'
 train_pipeline = [
     dict(type='ifkd.LoadSEN12MSPatch', keys=dict(img=modality),
-         band_stats='band_stats.json', clip=5.0, cache=True),
+         band_stats='band_stats.json', clip=5.0, mask_clouds=True,
+             cache=True),
     *_base_.flips,
     dict(type='PackInputs', meta_keys=_base_.meta_keys),
 ]
 test_pipeline = [
     dict(type='ifkd.LoadSEN12MSPatch', keys=dict(img=modality),
-         band_stats='band_stats.json', clip=5.0, cache=True),
+         band_stats='band_stats.json', clip=5.0, mask_clouds=True,
+             cache=True),
     dict(type='PackInputs', meta_keys=_base_.meta_keys),
 ]
 train_dataloader = dict(

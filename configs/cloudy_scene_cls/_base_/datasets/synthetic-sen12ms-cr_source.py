@@ -11,14 +11,16 @@ flips = [
 ]
 train_pipeline = [
     dict(type='ifkd.LoadSEN12MSPatch', keys=dict(img='s2'),
-         band_stats='band_stats.json', clip=5.0, cache=True),
+         band_stats='band_stats.json', clip=5.0, mask_clouds=True,
+             cache=True),
     *flips,
     dict(type='PackInputs', meta_keys=meta_keys),
 ]
 # The source on the test split's clear S2 (its own domain).
 test_pipeline = [
     dict(type='ifkd.LoadSEN12MSPatch', keys=dict(img='s2'),
-         band_stats='band_stats.json', clip=5.0, cache=True),
+         band_stats='band_stats.json', clip=5.0, mask_clouds=True,
+             cache=True),
     dict(type='PackInputs', meta_keys=meta_keys),
 ]
 train_dataloader = dict(

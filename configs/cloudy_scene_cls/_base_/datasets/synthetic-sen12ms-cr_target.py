@@ -6,7 +6,8 @@ _base_ = ['./synthetic-sen12ms-cr_source.py']
 modalities = dict(opt='opt_img', sar='sar_img')
 load = dict(type='ifkd.LoadSEN12MSPatch',
             keys=dict(opt_img='s2_cloudy', sar_img='s1'),
-            band_stats='band_stats.json', clip=5.0, cache=True)
+            band_stats='band_stats.json', clip=5.0, mask_clouds=True,
+             cache=True)
 train_pipeline = [
     load,
     dict(type='TransformBroadcaster',
