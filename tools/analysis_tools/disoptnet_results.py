@@ -56,6 +56,21 @@ def verdict(results: dict) -> str:
                 'is below')
         lines.append(f'{ROW_LABELS[row]} {word} the SAR-only baseline '
                      f'({gain:+.1f} Dice).')
+    # What distillation adds: the same architecture with and without the
+    # teacher.
+    alone = 'DisOptNet, no teacher'
+    if alone in results:
+        runs = [r[key] for r in results[alone]]
+        spread = statistics.stdev(runs) if len(runs) > 1 else 0.
+        for row in ('DisOptNet', 'DisOptNet + IFKD'):
+            if row not in results:
+                continue
+            gain = mean(row) - mean(alone)
+            word = ('beats' if gain > spread else
+                    'is within one std of' if gain > -spread else 'is below')
+            lines.append(f'Against the same architecture trained without '
+                         f'the teacher, {ROW_LABELS[row]} {word} it '
+                         f'({gain:+.1f} Dice).')
     return ' '.join(lines)
 
 

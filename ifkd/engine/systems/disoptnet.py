@@ -31,6 +31,9 @@ TEACHER = f'deeplabv3plus_{ARCH}_1xb16-64px_{DATASET}-optical'
 STUDENT = f'disoptnet-student_{ARCH}_1xb8-64px_{DATASET}-sar'
 METHODS = {
     'SAR-only': f'deeplabv3plus_{ARCH}_1xb8-64px_{DATASET}-sar',
+    # DisOptNet's architecture without the teacher: separates the gain of
+    # its extra decoder and fusion head from that of distillation.
+    'DisOptNet, no teacher': STUDENT,
     'DisOptNet': f'disoptnet_{ARCH}_1xb8-64px_{DATASET}',
     'DisOptNet + IFKD': f'ifkd-disoptnet_{ARCH}_1xb8-64px_{DATASET}',
 }
@@ -41,6 +44,8 @@ METRICS = {
     'polygon F1': 'building/polygon_f1',
 }
 TEACHER_SEED = 0
+# Rows trained without the teacher (no teacher_ckpt, nothing to export).
+UNDISTILLED = (TEACHER, METHODS['SAR-only'], STUDENT)
 
 
 @dataclass
@@ -163,7 +168,7 @@ class DisOptNetSystem:
             self.data_root, iters,
             b.teacher_batch_size if teacher else b.batch_size, b.lr,
             TEACHER_SEED if teacher else seed)
-        if name not in (TEACHER, METHODS['SAR-only']):
+        if name not in UNDISTILLED:
             options['model.teacher_ckpt'] = self.teacher_ckpt()
         self.log(f'== training {name}' + ('' if teacher else
                                           f' (seed {seed})'))
@@ -183,7 +188,7 @@ class DisOptNetSystem:
             with open(result) as f:
                 return json.load(f)
         cfg = name
-        if name not in (TEACHER, METHODS['SAR-only']):
+        if name not in UNDISTILLED:
             student = osp.join(work, 'student_' + osp.basename(ckpt))
             export_student(ckpt, student)
             ckpt, cfg = student, STUDENT
@@ -219,6 +224,7 @@ class DisOptNetSystem:
 ROW_LABELS = {
     'Teacher': 'Optical teacher (sees optical)',
     'SAR-only': 'SAR-only DeepLabV3+',
+    'DisOptNet, no teacher': 'DisOptNet architecture, no teacher (SAR)',
     'DisOptNet': 'DisOptNet student (SAR)',
     'DisOptNet + IFKD': 'DisOptNet + IFKD (HSM, FDR) (SAR)',
 }
