@@ -151,7 +151,9 @@ def test_one_geometric_draw_per_pair():
 def test_rot90_rotates_counter_clockwise():
     from ifkd.datasets.transforms import RandomRot90
     img = np.array([[1, 2], [3, 4]])
-    out = RandomRot90(prob=1., angles=(90, ))(dict(img=img))
+    out = RandomRot90(prob=1., angles=(90, ))(
+        dict(img=img, gt_seg_map=img + 10))
     assert out['img'].tolist() == [[2, 4], [1, 3]] and out['rot90'] == 90
+    assert out['gt_seg_map'].tolist() == [[12, 14], [11, 13]]
     with pytest.raises(ValueError, match='multiples of 90'):
         RandomRot90(angles=(45, ))

@@ -153,3 +153,32 @@ def test_loss_weight_schedule_is_piecewise_constant():
         [0.8, 0.8, 0.5, 0.5]
     with pytest.raises(ValueError, match='epoch 0'):
         DistillLossWeightHook(dict(loss_nce={5: 0.5}))
+
+
+def test_metric_reads_data_samples_and_names_missing_scores():
+    from mmpretrain.structures import DataSample
+    from ifkd.evaluation import OODClassificationMetric
+
+    def sample(gt, probs, energy_score=None):
+        s = DataSample().set_gt_label(gt).set_pred_score(
+            torch.tensor(probs))
+        if energy_score is not None:
+            s.set_field(dict(energy=energy_score), 'ood_scores')
+        return s.to_dict()
+
+    metric = OODClassificationMetric(classes=('a', 'b'))
+    batch = [sample(0, [.9, .1], 3.), sample(1, [.4, .6], 2.),
+             sample(-1, [.5, .5], 1.)]
+    metric.process(None, batch)
+    m = metric.compute_metrics(metric.results)
+    assert m['accuracy'] == pytest.approx(100.)
+    assert m['auroc/energy'] == pytest.approx(100.)
+    assert m['auroc/max_softmax'] == pytest.approx(100.)  # .9, .6 > .5
+    assert m['challenge_score'] == pytest.approx(100.)
+    plain = OODClassificationMetric(classes=('a', 'b'))
+    plain.process(None, [sample(0, [.9, .1]), sample(-1, [.5, .5])])
+    with pytest.raises(KeyError, match='max_softmax'):
+        plain.compute_metrics(plain.results)
+    blind = DataSample().set_pred_score(torch.tensor([.5, .5])).to_dict()
+    with pytest.raises(ValueError, match='labels_file'):
+        plain.process(None, [blind])

@@ -194,3 +194,32 @@ def test_results_tool_adds_a_seed_and_writes_the_readme(system, tmp_path):
     unmarked.write_text('no markers\n')
     with pytest.raises(ValueError, match='no <!-- eo-sar-results'):
         eo_sar_results.replace_block(str(unmarked), 'b')
+
+
+def test_seed_code_loss_trains_jointly_on_its_alpha_schedule(system):
+    """The InfoNCE + sorted-MSE config: the EO model's weights move away
+    from the teacher checkpoint, and the loss weights follow the hook."""
+    from ifkd.engine.launch import train
+    from ifkd.engine.systems import eo_sar
+    work, data, _ = system
+    teacher = osp.join(work, eo_sar.TEACHER, 'epoch_1.pth')
+    options = eo_sar.stage_options(data, eo_sar.EOSARBudget(batch_size=8),
+                                   2, 0, 0.05)
+    options.update({
+        'model.teacher_ckpt': teacher,
+        'custom_hooks': [
+            dict(type='ifkd.DistillLossWeightHook',
+                 schedule=dict(loss_nce={0: 0.8, 1: 0.5},
+                               loss_sorted_mse={0: 0.2, 1: 0.5}))
+        ]
+    })
+    runner = train(eo_sar.config_path(eo_sar.NCE), osp.join(work, 'nce'),
+                   cfg_options=options)
+    losses = runner.model.distiller.distill_losses
+    assert losses['loss_nce'].loss_weight == 0.5
+    assert losses['loss_sorted_mse'].loss_weight == 0.5
+    scalars = runner.message_hub.log_scalars
+    assert 'train/teacher.loss' in scalars
+    before = torch.load(teacher)['state_dict']['backbone.conv1.weight']
+    after = runner.model.teacher.backbone.conv1.weight.detach()
+    assert not torch.equal(before, after)
