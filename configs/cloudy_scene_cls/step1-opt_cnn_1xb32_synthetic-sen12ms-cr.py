@@ -16,8 +16,6 @@ model = dict(
     teacher_ckpt=source_ckpt,
     teacher_modality='opt',
     student_modality='opt',
-    # The batches carry SAR too (the shared target pipeline); unused here.
-    preprocessors=dict(sar=dict(type='mmpretrain.ClsDataPreprocessor')),
     calculate_student_loss=False,
     distiller=dict(distill_losses=dict(loss_pl=dict(
         threshold=threshold, log_name='step1_opt'))))

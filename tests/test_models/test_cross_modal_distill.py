@@ -168,9 +168,17 @@ def test_missing_modality_partner_and_channel_errors():
         model(**data, mode='predict')
     with pytest.raises(ValueError, match="'sar' has 3 channels.*normalises 1"):
         model.data_preprocessor(_batch(sar_channels=3), True)
+    # A sensor neither model sees is dropped by the algorithm's
+    # preprocessor; a stand-alone one refuses it.
+    extra = _batch()
+    extra['inputs']['ir'] = [torch.zeros(1, 16, 16)] * 4
+    assert sorted(model.data_preprocessor(extra, True)['inputs']) == \
+        ['eo', 'sar']
+    from ifkd.models.data_preprocessors import MultiModalDataPreprocessor
+    strict = MultiModalDataPreprocessor(
+        dict(model.data_preprocessor.preprocessors), label_modality='sar')
     with pytest.raises(KeyError, match=r"modalities \['ir'\]"):
-        model.data_preprocessor(
-            dict(inputs=dict(ir=[torch.zeros(1, 4, 4)]), data_samples=None))
+        strict(extra, True)
 
 
 def test_multi_name_modality_concatenates_and_needs_preprocessors():

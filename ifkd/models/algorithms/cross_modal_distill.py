@@ -72,9 +72,12 @@ class CrossModalDistill(DetectionDistill):
             teacher_ckpt=teacher_ckpt,
             teacher_head=teacher_head,
             **kwargs)
+        # Sensors that neither model sees (a pipeline shared between
+        # steps) are dropped before preprocessing.
         self.data_preprocessor = MultiModalDataPreprocessor(
             self._preprocessors(preprocessors or {}),
-            label_modality=self.student_modality[0])
+            label_modality=self.student_modality[0],
+            drop_unknown=True)
 
     def _preprocessors(self, given: Dict[str, dict]) -> Dict[str, Any]:
         """Given configs, else each single-modality model's own (built)

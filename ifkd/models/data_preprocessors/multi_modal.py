@@ -36,10 +36,15 @@ class MultiModalDataPreprocessor(BaseDataPreprocessor):
         preprocessors (dict): Modality name -> preprocessor config or module.
         label_modality (str): The modality whose preprocessor formats the
             data samples (labels, batch augmentation); the student's.
+        drop_unknown (bool): Drop modalities without a preprocessor (a
+            shared pipeline may load sensors this model never uses) instead
+            of failing. Defaults to False.
     """
 
-    def __init__(self, preprocessors: Mapping[str, Union[dict, nn.Module]],
-                 label_modality: str) -> None:
+    def __init__(self,
+                 preprocessors: Mapping[str, Union[dict, nn.Module]],
+                 label_modality: str,
+                 drop_unknown: bool = False) -> None:
         super().__init__()
         if label_modality not in preprocessors:
             raise ValueError(
@@ -50,13 +55,16 @@ class MultiModalDataPreprocessor(BaseDataPreprocessor):
             for name, p in preprocessors.items()
         })
         self.label_modality = label_modality
+        self.drop_unknown = drop_unknown
 
     def forward(self, data: dict, training: bool = False) -> dict:
         inputs = data['inputs']
         if not isinstance(inputs, Mapping):
             inputs = {self.label_modality: inputs}
         unknown = set(inputs) - set(self.preprocessors)
-        if unknown:
+        if unknown and self.drop_unknown:
+            inputs = {k: v for k, v in inputs.items() if k not in unknown}
+        elif unknown:
             raise KeyError(
                 f'The batch has modalities {sorted(unknown)} that no '
                 f'preprocessor handles (known: {sorted(self.preprocessors)}); '
