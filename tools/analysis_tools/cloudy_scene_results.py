@@ -107,22 +107,10 @@ def results_block(results, budget, seeds, wall_s: float, table: str,
     ])
 
 
-def replace_block(path: str, block: str) -> None:
-    """Replace the marked block of ``path``; fail if the markers are
-    missing."""
-    with open(path) as f:
-        text = f.read()
-    if BEGIN not in text or END not in text:
-        raise ValueError(f'{path} has no {BEGIN} ... {END} block; add one '
-                         'where the table belongs.')
-    head, rest = text.split(BEGIN, 1)
-    with open(path, 'w') as f:
-        f.write(head + block + rest.split(END, 1)[1])
-
-
 def main(argv=None) -> str:
     args = parse_args(argv)
     os.chdir(ROOT)
+    from ifkd.engine.readme_block import replace_block
     from ifkd.engine.systems.cloudy_scene import (CloudySystem,
                                                   budget_from_args,
                                                   save_results)
@@ -137,7 +125,7 @@ def main(argv=None) -> str:
     block = results_block(results, system.budget, args.seeds,
                           time.time() - start, table, args.figure)
     for path in args.docs:
-        replace_block(path, block)
+        replace_block(path, block, BEGIN, END)
     print(block)
     return block
 

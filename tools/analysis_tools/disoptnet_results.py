@@ -80,7 +80,7 @@ def main(argv=None) -> str:
     from ifkd.engine.systems.disoptnet import (DisOptNetSystem,
                                                budget_from_args,
                                                save_results)
-    from tools.analysis_tools.sar_ship_results import replace_block
+    from ifkd.engine.readme_block import replace_block
     start = time.time()
     system = DisOptNetSystem(args.work_dir, args.data_root,
                              budget_from_args(args), args.seeds,
@@ -101,20 +101,9 @@ def main(argv=None) -> str:
         verdict(results), '', END
     ])
     for path in args.docs:
-        _replace(path, block, replace_block)
+        replace_block(path, block, BEGIN, END)
     print(block)
     return block
-
-
-def _replace(path, block, replace_block):
-    # replace_block looks for the sar-ship markers: swap them in and out.
-    from tools.analysis_tools import sar_ship_results as ship
-    saved = ship.BEGIN, ship.END
-    ship.BEGIN, ship.END = BEGIN, END
-    try:
-        replace_block(path, block)
-    finally:
-        ship.BEGIN, ship.END = saved
 
 
 if __name__ == '__main__':

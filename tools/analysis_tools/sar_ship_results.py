@@ -90,25 +90,12 @@ def results_block(results: dict, budget, seeds, num_train: int,
     ])
 
 
-def replace_block(path: str, block: str) -> None:
-    """Replace the marked block of ``path``; fail if the markers are
-    missing (the results must land where the text refers to them)."""
-    with open(path) as f:
-        text = f.read()
-    if BEGIN not in text or END not in text:
-        raise ValueError(f'{path} has no {BEGIN} ... {END} block; add one '
-                         'where the table belongs.')
-    head, rest = text.split(BEGIN, 1)
-    tail = rest.split(END, 1)[1]
-    with open(path, 'w') as f:
-        f.write(head + block + tail)
-
-
 def main(argv=None) -> str:
     args = parse_args(argv)
     os.chdir(ROOT)
+    from ifkd.engine.readme_block import replace_block
     from ifkd.engine.systems.sar_ship import (ShipSystem, budget_from_args,
-                                     save_results)
+                                              save_results)
     start = time.time()
     system = ShipSystem(args.work_dir, args.data_root,
                         budget_from_args(args), args.seeds,
@@ -119,7 +106,7 @@ def main(argv=None) -> str:
     block = results_block(results, system.budget, args.seeds,
                           system.num_train(), time.time() - start, table)
     for path in args.docs:
-        replace_block(path, block)
+        replace_block(path, block, BEGIN, END)
     print(block)
     return block
 
