@@ -24,6 +24,7 @@ from typing import Callable, Dict, List, Optional, Sequence
 from ifkd.engine.export import export_student
 from ifkd.engine.launch import test, train
 from ifkd.engine.pipeline import save_budget
+from ifkd.engine.systems.demo import run_system_demo
 from ifkd.engine.systems.sar_ship import mean_std
 
 CONFIG_DIR = osp.join('configs', 'cloudy_scene_cls')
@@ -313,25 +314,8 @@ def demo_main(argv: Optional[Sequence[str]] = None) -> str:
     """``tools/run_demo.py --system cloudy-scene``: generate, train the
     source, the step-1 auxiliaries, step 2 and the baselines, export,
     test, print the table; returns it."""
-    import argparse
-    parser = argparse.ArgumentParser(
-        prog='run_demo.py --system cloudy-scene',
-        description='Cloudy scenes: cloud-free optical source -> optical / '
-        'SAR auxiliaries -> two-branch optical + SAR target.')
-    parser.add_argument('--work-dir', default='work_dirs/demo-cloudy-scene')
-    add_budget_args(parser)
-    args = parser.parse_args(argv)
-    system = CloudySystem(args.work_dir, args.data_root,
-                          budget_from_args(args), args.seeds,
-                          log=lambda msg: print(msg, flush=True))
-    try:
-        results = system.run()
-    except RuntimeError as e:
-        raise SystemExit(str(e))
-    text = save_results(args.work_dir, results, system.budget,
-                        system.timings)
-    print(text)
-    print('budget: ' + system.budget.describe(args.seeds))
-    print(f"time: {system.timings['total']:.0f} s; results in "
-          f"{osp.join(args.work_dir, 'results.md')}")
-    return text
+    return run_system_demo(
+        argv, 'cloudy-scene',
+        'Cloudy scenes: cloud-free optical source -> optical / SAR '
+        'auxiliaries -> two-branch optical + SAR target.',
+        CloudySystem, add_budget_args, budget_from_args, save_results)

@@ -22,6 +22,7 @@ from typing import Callable, Dict, List, Optional, Sequence
 from ifkd.engine.export import export_student
 from ifkd.engine.launch import test, train
 from ifkd.engine.pipeline import save_budget
+from ifkd.engine.systems.demo import run_system_demo
 from ifkd.engine.systems.sar_ship import mean_std
 
 CONFIG_DIR = osp.join('configs', 'disoptnet_seg')
@@ -282,25 +283,8 @@ def budget_from_args(args) -> SegBudget:
 def demo_main(argv: Optional[Sequence[str]] = None) -> str:
     """``tools/run_demo.py --system disoptnet``: generate, train the
     teacher and the three SAR rows, test, print the table; returns it."""
-    import argparse
-    parser = argparse.ArgumentParser(
-        prog='run_demo.py --system disoptnet',
-        description='DisOptNet on synthetic SpaceNet 6 tiles: optical '
-        'teacher, SAR-only baseline, DisOptNet, DisOptNet + IFKD.')
-    parser.add_argument('--work-dir', default='work_dirs/demo-disoptnet')
-    add_budget_args(parser)
-    args = parser.parse_args(argv)
-    system = DisOptNetSystem(args.work_dir, args.data_root,
-                             budget_from_args(args), args.seeds,
-                             log=lambda msg: print(msg, flush=True))
-    try:
-        results = system.run()
-    except RuntimeError as e:
-        raise SystemExit(str(e))
-    text = save_results(args.work_dir, results, system.budget,
-                        system.timings)
-    print(text)
-    print('budget: ' + system.budget.describe(args.seeds))
-    print(f"time: {system.timings['total']:.0f} s; results in "
-          f"{osp.join(args.work_dir, 'results.md')}")
-    return text
+    return run_system_demo(
+        argv, 'disoptnet',
+        'DisOptNet on synthetic SpaceNet 6 tiles: optical teacher, '
+        'SAR-only baseline, DisOptNet, DisOptNet + IFKD.',
+        DisOptNetSystem, add_budget_args, budget_from_args, save_results)

@@ -23,6 +23,7 @@ from typing import Callable, Dict, List, Optional, Sequence
 from ifkd.engine.export import export_student
 from ifkd.engine.launch import test, train
 from ifkd.engine.pipeline import save_budget
+from ifkd.engine.systems.demo import run_system_demo
 
 CONFIG_DIR = osp.join('configs', 'sar_ship_cls')
 DATASET = 'synthetic-sar-ship'
@@ -324,26 +325,10 @@ def demo_main(argv: Optional[Sequence[str]] = None) -> str:
     """``tools/run_demo.py --system sar-ship``: generate, train the teacher,
     the student, KD, IFKD-feature and KD+IFKD, export, test, print the
     table; returns it."""
-    import argparse
-    parser = argparse.ArgumentParser(
-        prog='run_demo.py --system sar-ship',
-        description='SAR ship classification on the synthetic ship set: '
-        'teacher, student, KD, IFKD feature, KD + IFKD.')
-    parser.add_argument('--work-dir', default='work_dirs/demo-sar-ship')
-    add_budget_args(parser)
-    args = parser.parse_args(argv)
-    system = ShipSystem(args.work_dir, args.data_root,
-                        budget_from_args(args), args.seeds,
-                        log=lambda msg: print(msg, flush=True))
-    try:
-        results = system.run()
-    except RuntimeError as e:
-        raise SystemExit(str(e))
-    text = save_results(args.work_dir, results, system.budget,
-                        system.timings)
-    print(text)
-    print('budget: ' +
-          system.budget.describe(args.seeds, system.num_train()))
-    print(f"time: {system.timings['total']:.0f} s; results in "
-          f"{osp.join(args.work_dir, 'results.md')}")
-    return text
+    return run_system_demo(
+        argv, 'sar-ship',
+        'SAR ship classification on the synthetic ship set: teacher, '
+        'student, KD, IFKD feature, KD + IFKD.',
+        ShipSystem, add_budget_args, budget_from_args, save_results,
+        describe=lambda system, seeds: system.budget.describe(
+            seeds, system.num_train()))

@@ -1,0 +1,49 @@
+"""The command line every system's demo shares."""
+import argparse
+import os.path as osp
+from typing import Callable, Optional, Sequence
+
+
+def run_system_demo(argv: Optional[Sequence[str]], name: str,
+                    description: str, system_cls: type,
+                    add_budget_args: Callable, budget_from_args: Callable,
+                    save_results: Callable,
+                    describe: Optional[Callable] = None) -> str:
+    """``tools/run_demo.py --system NAME [flags]``: parse the system's
+    budget flags, run every stage (skipping finished ones), save and print
+    the table with its budget and time; returns the table.
+
+    Args:
+        argv (Sequence[str], optional): The flags after ``--system NAME``.
+        name (str): The system's ``--system`` name.
+        description (str): One line for ``--help``.
+        system_cls (type): ``system_cls(work_dir, data_root, budget, seeds,
+            log=...)`` with ``run()``, ``budget`` and ``timings``.
+        add_budget_args (callable): Adds the system's data / schedule flags.
+        budget_from_args (callable): Builds its budget from those flags.
+        save_results (callable): ``save_results(work_dir, results, budget,
+            timings)`` writes the results and returns the markdown table.
+        describe (callable, optional): ``describe(system, seeds)``, the
+            budget line; defaults to ``system.budget.describe(seeds)``.
+    """
+    parser = argparse.ArgumentParser(prog=f'run_demo.py --system {name}',
+                                     description=description)
+    parser.add_argument('--work-dir', default=f'work_dirs/demo-{name}')
+    add_budget_args(parser)
+    args = parser.parse_args(argv)
+    system = system_cls(args.work_dir, args.data_root,
+                        budget_from_args(args), args.seeds,
+                        log=lambda msg: print(msg, flush=True))
+    try:
+        results = system.run()
+    except RuntimeError as e:
+        raise SystemExit(str(e))
+    text = save_results(args.work_dir, results, system.budget,
+                        system.timings)
+    print(text)
+    budget = (describe(system, args.seeds) if describe else
+              system.budget.describe(args.seeds))
+    print('budget: ' + budget)
+    print(f"time: {system.timings['total']:.0f} s; results in "
+          f"{osp.join(args.work_dir, 'results.md')}")
+    return text
