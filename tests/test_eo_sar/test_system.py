@@ -86,18 +86,15 @@ def by_hand(ckpt, data_root):
 def test_table_rows_and_tta_accuracy_by_hand(system):
     work, data, table = system
     rows = [line.split('|')[1].strip() for line in table.splitlines()[2:]]
-    assert rows == [
-        'EO teacher (EO chips)', 'SAR student alone', 'EO->SAR KD',
-        '+ head fine-tune', '+ TTA', '+ cluster voting (features)',
-        '+ id-gap voting (seed)'
-    ]
+    from ifkd.engine.systems.eo_sar import ROWS
+    assert rows == ['EO teacher (EO chips)'] + list(ROWS)
     with open(osp.join(work, 'results.md')) as f:
         assert f.read().strip() == table
     ft = stage(work, 'FINETUNE')
     pred, gt = by_hand(osp.join(ft, 'epoch_1.pth'), data)
     with open(osp.join(ft, 'metrics.json')) as f:
         metrics = json.load(f)
-    assert metrics['+ TTA']['accuracy'] == pytest.approx(
+    assert metrics['+ TTA (and 1.25x scale)']['accuracy'] == pytest.approx(
         100 * (pred == gt).mean(), abs=1e-6)
 
 
@@ -115,11 +112,15 @@ def test_plain_inference_equals_the_runner_test(system):
         ours['auroc/max_softmax'], abs=1e-4)
 
 
-def test_head_fine_tune_changes_only_the_head(system):
+@pytest.mark.parametrize('start, tuned', [
+    (('KD', 'student_epoch_1.pth'), 'FINETUNE'),
+    (('STUDENT', 'epoch_1.pth'), 'FINETUNE_ALONE'),
+])
+def test_head_fine_tune_changes_only_the_head(system, start, tuned):
     work, _, _ = system
-    before = torch.load(osp.join(stage(work, 'KD'),
-                                 'student_epoch_1.pth'))['state_dict']
-    after = torch.load(osp.join(stage(work, 'FINETUNE'),
+    before = torch.load(osp.join(stage(work, start[0]),
+                                 start[1]))['state_dict']
+    after = torch.load(osp.join(stage(work, tuned),
                                 'epoch_1.pth'))['state_dict']
     assert set(before) == set(after)
     changed = {k for k in before if not torch.equal(before[k], after[k])}

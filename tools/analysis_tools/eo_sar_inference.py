@@ -73,7 +73,7 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
         args.config, args.checkpoint, flip=not args.no_flip,
         rot90=not args.no_rot90, scales=args.scales, dataset=dataset)
     decision = decide(
-        preds, tta=not args.no_tta, vote_mode=args.vote,
+        preds, views=1 if args.no_tta else None, vote_mode=args.vote,
         cluster_method=args.cluster_method,
         cluster_threshold=args.cluster_threshold, id_gap=args.id_gap,
         min_confidence=args.min_confidence, temperature=args.temperature)

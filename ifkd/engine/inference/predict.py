@@ -136,7 +136,7 @@ class Decision:
 
 
 def decide(preds: Predictions,
-           tta: bool = True,
+           views: Optional[int] = None,
            vote_mode: str = 'none',
            cluster_method: str = 'average',
            cluster_threshold: float = 0.1,
@@ -147,8 +147,11 @@ def decide(preds: Predictions,
 
     Args:
         preds (Predictions): Outputs of :func:`predict`.
-        tta (bool): Average the softmax (and energy) over all views;
-            otherwise view 0 (the plain chip) alone.
+        views (int, optional): Average the softmax (and the energy) over
+            the first ``views`` views: None all of them, 1 the plain chip
+            alone (no TTA). The views vary the scale slowest, then the
+            flip, then the rotation, so with ``tta_pipeline``'s defaults the
+            first 8 are the flips and rotations at scale 1.
         vote_mode (str): ``'none'``, ``'feature'`` (agglomerative clustering
             of the features) or ``'id-gap'`` (the seed: ids more than
             ``id_gap`` apart start a new group).
@@ -161,8 +164,11 @@ def decide(preds: Predictions,
     if vote_mode not in VOTE_MODES:
         raise ValueError(f'vote mode {vote_mode!r}: use one of {VOTE_MODES}.')
     logits = torch.from_numpy(preds.view_logits)
-    if not tta:
-        logits = logits[:, :1]
+    if views is not None:
+        if not 1 <= views <= logits.shape[1]:
+            raise ValueError(f'views={views}: the predictions hold '
+                             f'{logits.shape[1]} views per chip.')
+        logits = logits[:, :views]
     probs = logits.float().softmax(-1).mean(1).numpy()
     labels = probs.argmax(1)
     scores = {k: v.numpy() for k, v in ood_scores(logits, temperature).items()}

@@ -32,18 +32,30 @@ STUDENT = 'resnet18-w8_1xb32_synthetic-sar'
 FINETUNE = 'resnet18-w8_1xb32-head-ft_synthetic-sar'
 KD = f'kd_resnet18-w8-eo_resnet18-w8-sar_1xb32_{DATASET}'
 NCE = f'nce-sortmse_resnet18-w8-eo_resnet18-w8-sar_1xb32_{DATASET}'
+# The same head fine-tune on the student trained alone: separates what
+# distillation adds from what re-balancing the head adds.
+FINETUNE_ALONE = FINETUNE + '_from-student'
+CONFIGS = {FINETUNE_ALONE: FINETUNE}
 TEACHER_SEED = 0
-# Test-time views of the TTA rows: 2 scales x 2 flips x 4 rotations.
+# Test-time views: 2 scales x 2 flips x 4 rotations; the first 8 are the
+# flips and rotations at scale 1.
 TTA_VIEWS = dict(flip=True, rot90=True, scales=(1.0, 1.25))
-# Row -> (trained stage, decide() settings).
+FLIP_ROT = dict(views=8)
+# Row -> (trained stage, decide() settings); each row from '+ head
+# fine-tune' on changes one setting of the row it names.
 ROWS = {
-    'SAR student alone': (STUDENT, dict(tta=False)),
-    'EO->SAR KD': (KD, dict(tta=False)),
-    '+ head fine-tune': (FINETUNE, dict(tta=False)),
-    '+ TTA': (FINETUNE, dict(tta=True)),
-    '+ cluster voting (features)': (FINETUNE,
-                                    dict(tta=True, vote_mode='feature')),
-    '+ id-gap voting (seed)': (FINETUNE, dict(tta=True, vote_mode='id-gap')),
+    'SAR student alone': (STUDENT, dict(views=1)),
+    'SAR student alone + head fine-tune': (FINETUNE_ALONE, dict(views=1)),
+    'EO->SAR KD': (KD, dict(views=1)),
+    '+ head fine-tune': (FINETUNE, dict(views=1)),
+    '+ TTA (flips, rotations)': (FINETUNE, FLIP_ROT),
+    '+ TTA (and 1.25x scale)': (FINETUNE, dict()),
+    '+ TTA (flips, rotations) + feature voting':
+    (FINETUNE, dict(FLIP_ROT, vote_mode='feature')),
+    '+ TTA (flips, rotations) + id-gap voting (seed)':
+    (FINETUNE, dict(FLIP_ROT, vote_mode='id-gap')),
+    '+ TTA (flips, rotations) + id-gap voting, votes > 0.5':
+    (FINETUNE, dict(FLIP_ROT, vote_mode='id-gap', min_confidence=0.5)),
 }
 NCE_ROW = "EO<->SAR InfoNCE + sorted MSE (seed's code)"
 COLUMNS = {
@@ -98,15 +110,17 @@ class EOSARBudget:
             f'epochs at lr {self.finetune_lr}; batch {self.batch_size}; '
             f'SGD (momentum 0.9, Nesterov, weight decay 5e-4), lr '
             f'{self.lr}, cosine decay per iteration, gradient norm clipped '
-            f'at 5; from scratch; TTA 16 views (scales 1, 1.25 x flip x '
-            f'4 rotations); feature voting: average linkage, cosine '
-            f'distance {self.cluster_threshold}, votes above 0.95; energy '
+            f'at 5; from scratch; TTA: flip x 4 rotations (8 views), and '
+            f'x scales 1, 1.25 (16 views); voting on the 8-view TTA, votes '
+            f'above 0.95 unless the row says otherwise; feature voting: '
+            f'average linkage, cosine distance {self.cluster_threshold}; '
+            f'energy '
             f'T = 1; teacher seed {TEACHER_SEED}, student seeds '
             f'{", ".join(map(str, seeds))}')
 
 
 def config_path(name: str) -> str:
-    return osp.join(CONFIG_DIR, name + '.py')
+    return osp.join(CONFIG_DIR, CONFIGS.get(name, name) + '.py')
 
 
 def ensure_data(data_root: str, budget: EOSARBudget,
@@ -188,7 +202,8 @@ class EOSARSystem:
         b = self.budget
         epochs, lr = {
             TEACHER: (b.teacher_epochs, b.lr),
-            FINETUNE: (b.finetune_epochs, b.finetune_lr)
+            FINETUNE: (b.finetune_epochs, b.finetune_lr),
+            FINETUNE_ALONE: (b.finetune_epochs, b.finetune_lr)
         }.get(name, (b.epochs, b.lr))
         work = self.stage_dir(name, seed)
         ckpt = osp.join(work, f'epoch_{epochs}.pth')
@@ -207,17 +222,27 @@ class EOSARSystem:
             resume = None if 'load_from' in options else 'auto'
             runner = train(config_path(name), work, resume=resume,
                            cfg_options=options)
-            self.timings[f'{name}/{seed}'] = time.time() - start
+            with open(osp.join(work, 'train_time.json'), 'w') as f:
+                json.dump(time.time() - start, f)
             loss = runner.message_hub.get_scalar('train/loss').current()
             if not math.isfinite(loss):
                 os.replace(ckpt, osp.join(work, 'diverged.pth'))
                 raise RuntimeError(
                     f'{name} diverged (final training loss {loss}); lower '
                     'the learning rate (--lr) and run again.')
+        spent = osp.join(work, 'train_time.json')
+        if osp.isfile(spent):
+            with open(spent) as f:
+                self.timings[f'{name}/{seed}'] = json.load(f)
         if name in (KD, NCE):
             export_student(ckpt, exported)
             return exported
         return ckpt
+
+    def training_minutes(self) -> float:
+        """Training time summed over the stages (also those trained by
+        an earlier or a parallel run of this work dir)."""
+        return sum(v for k, v in self.timings.items() if k != 'total') / 60
 
     def teacher_ckpt(self) -> str:
         return self.train_stage(TEACHER)
@@ -237,8 +262,9 @@ class EOSARSystem:
                 return cached
         student = name not in (TEACHER, )
         cfg = config_path(STUDENT if student else TEACHER)
-        views = TTA_VIEWS if any(r.get('tta') for r in rows.values()) \
-            else dict(flip=False, rot90=False)
+        views = TTA_VIEWS if any(r.get('views') != 1 for r in
+                                 rows.values()) else dict(flip=False,
+                                                          rot90=False)
         preds = predict(cfg, ckpt, dataset=dict(data_root=self.data_root),
                         **views)
         out = {}
@@ -263,7 +289,7 @@ class EOSARSystem:
         results = {
             'EO teacher (EO chips)':
             [self.score(TEACHER, teacher, None,
-                        {'teacher': dict(tta=False)})['teacher']]
+                        {'teacher': dict(views=1)})['teacher']]
         }
         kd_option = {'model.teacher_ckpt': teacher}
         for seed in self.seeds:
@@ -274,12 +300,13 @@ class EOSARSystem:
                 STUDENT: self.train_stage(STUDENT, seed),
                 KD: self.train_stage(KD, seed, kd_option),
             }
-            ckpts[FINETUNE] = self.train_stage(
-                FINETUNE, seed, {'load_from': ckpts[KD]})
+            for tuned, base in ((FINETUNE_ALONE, STUDENT), (FINETUNE, KD)):
+                ckpts[tuned] = self.train_stage(
+                    tuned, seed, {'load_from': ckpts[base]})
             stages = list(by_stage)
             if self.budget.nce:
                 ckpts[NCE] = self.train_stage(NCE, seed, kd_option)
-                by_stage[NCE] = {NCE_ROW: dict(tta=False)}
+                by_stage[NCE] = {NCE_ROW: dict(views=1)}
                 stages.insert(2, NCE)
             for stage in stages:
                 scored = self.score(stage, ckpts[stage], seed,
