@@ -105,19 +105,6 @@ def results_block(results: dict, budget, seeds, wall_s: float,
     ])
 
 
-def replace_block(path: str, block: str) -> None:
-    """Replace the marked block of ``path``; fail if the markers are
-    missing."""
-    with open(path) as f:
-        text = f.read()
-    if BEGIN not in text or END not in text:
-        raise ValueError(f'{path} has no {BEGIN} ... {END} block; add one '
-                         'where the table belongs.')
-    head, rest = text.split(BEGIN, 1)
-    with open(path, 'w') as f:
-        f.write(head + block + rest.split(END, 1)[1])
-
-
 def main(argv=None) -> str:
     args = parse_args(argv)
     os.chdir(ROOT)
@@ -133,8 +120,9 @@ def main(argv=None) -> str:
     block = results_block(results, system.budget, args.seeds,
                           time.time() - start, system.training_minutes(),
                           table)
+    from ifkd.engine.readme_block import replace_block
     for path in args.docs:
-        replace_block(path, block)
+        replace_block(path, block, BEGIN, END)
     print(block)
     return block
 

@@ -370,29 +370,12 @@ def budget_from_args(args) -> EOSARBudget:
 def demo_main(argv: Optional[Sequence[str]] = None) -> str:
     """``tools/run_demo.py --system eo-sar``: generate, train the three
     stages, run inference (TTA, voting, OOD scores), print the table."""
-    import argparse
-    parser = argparse.ArgumentParser(
-        prog='run_demo.py --system eo-sar',
-        description='EO -> SAR vehicle classification on the synthetic '
+    from ifkd.engine.systems.demo import run_system_demo
+    return run_system_demo(
+        argv, 'eo-sar', 'EO -> SAR vehicle classification on the synthetic '
         'EO/SAR pair set: EO teacher, SAR student alone, distilled, '
-        'fine-tuned, TTA, cluster voting, OOD scores.')
-    parser.add_argument('--work-dir', default='work_dirs/demo-eo-sar')
-    add_budget_args(parser)
-    args = parser.parse_args(argv)
-    system = EOSARSystem(args.work_dir, args.data_root,
-                         budget_from_args(args), args.seeds,
-                         log=lambda msg: print(msg, flush=True))
-    try:
-        results = system.run()
-    except RuntimeError as e:
-        raise SystemExit(str(e))
-    text = save_results(args.work_dir, results, system.budget,
-                        system.timings)
-    print(text)
-    print('budget: ' + system.budget.describe(args.seeds))
-    print(f"time: {system.timings['total']:.0f} s; results in "
-          f"{osp.join(args.work_dir, 'results.md')}")
-    return text
+        'fine-tuned, TTA, cluster voting, OOD scores.', EOSARSystem,
+        add_budget_args, budget_from_args, save_results)
 
 
 def gains(results: Dict[str, List[Dict[str, float]]], row: str, base: str,
