@@ -2,10 +2,11 @@
 from typing import Dict, List, Mapping, Optional, Union
 
 import torch
+from mmengine.model import BaseModule, ModuleDict
 from mmpretrain.models.classifiers import BaseClassifier
 from mmpretrain.registry import MODELS as MMPRETRAIN_MODELS
 from mmpretrain.structures import DataSample
-from torch import Tensor, nn
+from torch import Tensor
 
 from ifkd.registry import MODELS
 from ..fusion.modality_regulation import branch_confidence, log_contributions
@@ -13,8 +14,10 @@ from ..fusion.modality_regulation import branch_confidence, log_contributions
 Inputs = Union[Tensor, Mapping[str, Tensor]]
 
 
-class Branch(nn.Module):
-    """One modality's encoder: backbone, then a neck that pools it."""
+class Branch(BaseModule):
+    """One modality's encoder: backbone, then a neck that pools it (a
+    ``BaseModule``, so that ``init_weights`` reaches the backbone's
+    ``init_cfg``, e.g. ImageNet weights)."""
 
     def __init__(self, backbone: dict, neck: dict) -> None:
         super().__init__()
@@ -65,7 +68,7 @@ class TwoBranchClassifier(BaseClassifier):
                              f'got {list(branches)}')
         self.in_channels = {m: int(b['in_channels'])
                             for m, b in branches.items()}
-        self.branches = nn.ModuleDict({
+        self.branches = ModuleDict({
             m: Branch(b['backbone'], b['neck']) for m, b in branches.items()
         })
         self.head = MODELS.build(head)
