@@ -3,5 +3,6 @@
 # distilled student.
 _base_ = [
     './_base_/models/resnet18_mavoc.py', './_base_/datasets/mavoc_bs64.py',
-    '../sar_ship_cls/_base_/schedules/sar-ship_sgd_30e.py', '../sar_ship_cls/_base_/default_runtime.py'
+    '../sar_ship_cls/_base_/schedules/sar-ship_sgd_30e.py',
+    '../sar_ship_cls/_base_/default_runtime.py'
 ]

@@ -6,14 +6,14 @@ Writes::
     ├── train/EO/<class>/EO_<id>.png    # 3-channel, shaded, sharp
     ├── train/SAR/<class>/SAR_<id>.png  # 1-channel, speckled: the same
     │                                   #   vehicle, heading and position
-    ├── test/SAR_<id>.png               # flat; in-distribution and OOD
-    ├── test/ids.txt                    # the test ids, one a line
-    ├── test_labels.csv                 # id,class of in-distribution chips
-    ├── test_ood.txt                    # ids of the OOD chips
-    ├── test_eo/EO_<id>.png             # EO partners of the labelled test
-    │                                   #   chips (scores the EO teacher;
-    │                                   #   the challenge has none)
-    └── synthetic.json                  # the settings used
+    ├── test/SAR_<id>.png       # flat; in-distribution and OOD
+    ├── test/ids.txt            # the test ids, one a line
+    ├── test_labels.csv         # id,class of in-distribution chips
+    ├── test_ood.txt            # ids of the OOD chips
+    ├── test_eo/EO_<id>.png     # EO partners of the labelled test chips
+    │                           #   (scores the EO teacher; the challenge
+    │                           #   has none)
+    └── synthetic.json          # the settings used
 
 Each vehicle is a top-down layout of boxes along its axis (cab, windshield,
 open bed, cargo box, flat deck, trailer with hitch, ...) at a random heading.

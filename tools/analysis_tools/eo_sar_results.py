@@ -72,9 +72,9 @@ def verdict(results: dict) -> str:
     for row, base, name in steps:
         acc = gains(results, row, base, 'accuracy')
         mca = gains(results, row, base, 'mean_class_accuracy')
-        lines.append(
-            f'{name[0].upper() + name[1:]} {word(acc, spread(base, "accuracy"))}'
-            f' ({acc:+.1f} top-1, {mca:+.1f} mean class accuracy).')
+        verb = word(acc, spread(base, 'accuracy'))
+        lines.append(f'{name[0].upper() + name[1:]} {verb} ({acc:+.1f} '
+                     f'top-1, {mca:+.1f} mean class accuracy).')
     energy = statistics.mean(r['auroc/energy'] for rows in
                              list(results.values())[1:] for r in rows)
     msp = statistics.mean(r['auroc/max_softmax'] for rows in

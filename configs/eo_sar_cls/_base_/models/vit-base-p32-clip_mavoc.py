@@ -6,7 +6,8 @@
 # init_cfg.checkpoint to the converted file (prefix 'backbone' keeps the
 # image tower only).
 clip_ckpt = ('https://download.openmmlab.com/mmclassification/v0/clip/'
-             'clip-vit-base-p32_openai-pre_3rdparty_in1k_20221220-a0182ba9.pth')
+             'clip-vit-base-p32_openai-pre_3rdparty_in1k_20221220-'
+             'a0182ba9.pth')
 model = dict(
     type='ImageClassifier',
     data_preprocessor=dict(
