@@ -7,7 +7,7 @@ from mmrazor.models.architectures.connectors.base_connector import \
 from torch import Tensor
 
 from ifkd.registry import MODELS
-from ..utils.poincare import dist, expmap0, project
+from ..utils.poincare import dist, expmap0
 
 
 @MODELS.register_module()
@@ -143,8 +143,8 @@ class HSMConnector(BaseConnector):
         return flat.std(dim=1).mean()
 
     def _to_ball(self, feat: Tensor) -> Tensor:
-        ball = expmap0(feat, self.curvature, dim=-1)
-        return project(ball, self.curvature, dim=-1, eps=self.eps)
+        # No projection here: ``dist`` projects its inputs (with ``eps``).
+        return expmap0(feat, self.curvature, dim=-1)
 
     def _distance(self, t_feat: Tensor, s_feat: Tensor) -> Tensor:
         # poincare ops cast to fp32 and disable autocast themselves.

@@ -108,7 +108,8 @@ def project(x: Tensor,
     x = _shrink_huge(x, dim)
     norm = _norm(x, dim)
     max_norm = (1 - eps) / c**0.5
-    return torch.where(norm > max_norm, x / norm * max_norm, x)
+    # One pass over x: the factor is 1 inside (x unchanged, exactly).
+    return x * (max_norm / norm).clamp_max(1.0)
 
 
 @_full_precision
