@@ -157,3 +157,16 @@ def test_rot90_rotates_counter_clockwise():
     assert out['gt_seg_map'].tolist() == [[12, 14], [11, 13]]
     with pytest.raises(ValueError, match='multiples of 90'):
         RandomRot90(angles=(45, ))
+
+
+def test_id_list_selects_a_split(eo_sar_copy):
+    ids = [PairedEOSARDataset(data_root=eo_sar_copy).get_data_info(i)
+           ['img_id'] for i in (5, 1, 3)]
+    with open(osp.join(eo_sar_copy, 'val.txt'), 'w') as f:
+        f.write(''.join(f'{i}\n' for i in ids))
+    ds = PairedEOSARDataset(data_root=eo_sar_copy, ann_file='val.txt')
+    assert [ds.get_data_info(i)['img_id'] for i in range(3)] == ids
+    with open(osp.join(eo_sar_copy, 'val.txt'), 'a') as f:
+        f.write('424242\n')
+    with pytest.raises(ValueError, match=r'424242.*no chips'):
+        PairedEOSARDataset(data_root=eo_sar_copy, ann_file='val.txt')
