@@ -36,8 +36,9 @@ def parse_args(argv: Optional[Sequence[str]] = None):
                    help='the plain chip only')
     p.add_argument('--no-flip', action='store_true')
     p.add_argument('--no-rot90', action='store_true')
-    p.add_argument('--scales', type=float, nargs='+', default=[1.0, 1.25],
-                   help='resize factors of the TTA views (include 1.0)')
+    p.add_argument('--scales', type=float, nargs='+', default=[1.0],
+                   help='resize factors of the TTA views, 1.0 included '
+                   '(e.g. 1.0 1.25 for multi-scale)')
     p.add_argument('--vote', choices=['none', 'feature', 'id-gap'],
                    default='none', help='cluster voting mode')
     p.add_argument('--cluster-method', default='average',
