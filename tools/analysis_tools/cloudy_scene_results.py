@@ -84,10 +84,11 @@ def verdict(results: dict) -> str:
         cloud = row_mean(results, FULL, 'cloud >70 %') - row_mean(
             results, row, 'cloud >70 %')
         tol = max(spread(FULL), spread(row))
-        word = ('beats' if gain > tol else 'is above, within one std of,'
-                if gain > 0 else 'does not beat')
-        lines.append(f'The full method {word} {row} ({gain:+.1f} overall, '
-                     f'{cloud:+.1f} on >70 % cloud).')
+        word = ('beats' if gain > tol else
+                'is above (within one std)' if gain > 0 else
+                'does not beat')
+        lines.append(f'Against {row}, the full method {word}: '
+                     f'{gain:+.1f} overall, {cloud:+.1f} on >70 % cloud.')
     return ' '.join(lines)
 
 
