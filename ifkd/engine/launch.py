@@ -91,15 +91,22 @@ def train(config: str,
 
     Args:
         resume (str, optional): ``'auto'`` resumes from the latest
-            checkpoint in the work dir, a path resumes from that file.
+            checkpoint in the work dir (if there is none, training starts as
+            configured, from ``load_from`` if set); a path resumes from that
+            file.
         amp (bool): Use ``AmpOptimWrapper`` with dynamic loss scaling.
     """
     cfg = load_config(config, work_dir, cfg_options, launcher)
     if amp:
         use_amp(cfg)
     if resume == 'auto':
-        cfg.resume = True
-        cfg.load_from = None
+        # Resume the work dir's latest checkpoint; with none yet, start as
+        # configured (a fine-tune keeps its `load_from` weights).
+        from mmengine.runner import runner as runner_module
+        latest = runner_module.find_latest_checkpoint(cfg.work_dir)
+        cfg.resume = latest is not None
+        if latest is not None:
+            cfg.load_from = latest
     elif resume is not None:
         cfg.resume = True
         cfg.load_from = resume
