@@ -1,7 +1,9 @@
-"""The command line every system's demo shares."""
+"""What every system's demo shares: its command line and results files."""
 import argparse
+import json
 import os.path as osp
-from typing import Callable, Optional, Sequence
+from dataclasses import asdict
+from typing import Any, Callable, Dict, List, Optional, Sequence
 
 
 def run_system_demo(argv: Optional[Sequence[str]], name: str,
@@ -47,3 +49,15 @@ def run_system_demo(argv: Optional[Sequence[str]], name: str,
     print(f"time: {system.timings['total']:.0f} s; results in "
           f"{osp.join(args.work_dir, 'results.md')}")
     return text
+
+
+def write_results(work_dir: str, results: Dict[str, List[Dict[str, float]]],
+                  budget: Any, timings: Dict[str, float], table: str) -> str:
+    """Write a system's ``results.json`` (every run's metrics, the budget
+    dataclass, the timings) and ``results.md`` (``table``); returns it."""
+    with open(osp.join(work_dir, 'results.json'), 'w') as f:
+        json.dump(dict(results=results, budget=asdict(budget),
+                       timings=timings), f, indent=1)
+    with open(osp.join(work_dir, 'results.md'), 'w') as f:
+        f.write(table + '\n')
+    return table

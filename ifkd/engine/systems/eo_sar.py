@@ -23,6 +23,7 @@ from typing import Callable, Dict, List, Optional, Sequence
 from ifkd.engine.export import export_student
 from ifkd.engine.launch import train
 from ifkd.engine.pipeline import save_budget
+from ifkd.engine.systems.demo import run_system_demo, write_results
 from ifkd.engine.systems.sar_ship import mean_std
 
 CONFIG_DIR = osp.join('configs', 'eo_sar_cls')
@@ -334,13 +335,8 @@ def results_table(results: Dict[str, List[Dict[str, float]]]) -> str:
 def save_results(work_dir: str, results: Dict[str, List[Dict[str, float]]],
                  budget: EOSARBudget, timings: Dict[str, float]) -> str:
     """Write ``results.json`` and ``results.md``; returns the markdown."""
-    text = results_table(results)
-    with open(osp.join(work_dir, 'results.json'), 'w') as f:
-        json.dump(dict(results=results, budget=asdict(budget),
-                       timings=timings), f, indent=1)
-    with open(osp.join(work_dir, 'results.md'), 'w') as f:
-        f.write(text + '\n')
-    return text
+    return write_results(work_dir, results, budget, timings,
+                         results_table(results))
 
 
 def add_budget_args(parser, seeds: Sequence[int] = (0, )) -> None:
@@ -370,7 +366,6 @@ def budget_from_args(args) -> EOSARBudget:
 def demo_main(argv: Optional[Sequence[str]] = None) -> str:
     """``tools/run_demo.py --system eo-sar``: generate, train the three
     stages, run inference (TTA, voting, OOD scores), print the table."""
-    from ifkd.engine.systems.demo import run_system_demo
     return run_system_demo(
         argv, 'eo-sar', 'EO -> SAR vehicle classification on the synthetic '
         'EO/SAR pair set: EO teacher, SAR student alone, distilled, '

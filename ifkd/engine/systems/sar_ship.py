@@ -17,13 +17,13 @@ import os.path as osp
 import shutil
 import statistics
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Callable, Dict, List, Optional, Sequence
 
 from ifkd.engine.export import export_student
 from ifkd.engine.launch import test, train
 from ifkd.engine.pipeline import save_budget
-from ifkd.engine.systems.demo import run_system_demo
+from ifkd.engine.systems.demo import run_system_demo, write_results
 
 CONFIG_DIR = osp.join('configs', 'sar_ship_cls')
 DATASET = 'synthetic-sar-ship'
@@ -286,13 +286,8 @@ ROW_LABELS = {
 def save_results(work_dir: str, results: Dict[str, List[Dict[str, float]]],
                  budget: ShipBudget, timings: Dict[str, float]) -> str:
     """Write ``results.json`` and ``results.md``; returns the markdown."""
-    text = results_table(results)
-    with open(osp.join(work_dir, 'results.json'), 'w') as f:
-        json.dump(dict(results=results, budget=asdict(budget),
-                       timings=timings), f, indent=1)
-    with open(osp.join(work_dir, 'results.md'), 'w') as f:
-        f.write(text + '\n')
-    return text
+    return write_results(work_dir, results, budget, timings,
+                         results_table(results))
 
 
 def add_budget_args(parser, seeds: Sequence[int] = (0, )) -> None:
