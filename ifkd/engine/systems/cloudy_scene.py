@@ -13,9 +13,7 @@ skipped.
 """
 import glob
 import json
-import os
 import os.path as osp
-import shutil
 import statistics
 import time
 from dataclasses import dataclass, field
@@ -24,7 +22,8 @@ from typing import Callable, Dict, List, Optional, Sequence
 from ifkd.engine.export import export_student
 from ifkd.engine.launch import test, train
 from ifkd.engine.pipeline import save_budget
-from ifkd.engine.systems.demo import run_system_demo, write_results
+from ifkd.engine.systems.demo import (ensure_generated, run_system_demo,
+                                      write_results)
 from ifkd.engine.systems.sar_ship import mean_std
 
 CONFIG_DIR = osp.join('configs', 'cloudy_scene_cls')
@@ -111,22 +110,13 @@ def ensure_data(data_root: str, budget: CloudyBudget,
     want = dict(num_source=budget.num_source, num_train=budget.num_train,
                 num_test=budget.num_test, img_size=budget.img_size,
                 seed=budget.data_seed)
-    made_with = osp.join(data_root, GENERATOR_FILE)
-    if osp.isfile(made_with) and osp.isfile(
-            osp.join(data_root, 'band_stats.json')):
-        with open(made_with) as f:
-            have = json.load(f)
-        if all(have.get(k) == v for k, v in want.items()):
-            return
-    if guard_dir and osp.isdir(guard_dir) and os.listdir(guard_dir):
-        raise RuntimeError(
-            f'{data_root} is missing or was generated with other settings '
-            f'than {want}, and {guard_dir} holds results made from it: move '
-            f'{guard_dir} away (or pass another work dir) first.')
-    print(f'== generating {data_root}: {want}', flush=True)
-    shutil.rmtree(data_root, ignore_errors=True)
-    generate_sen12ms_dataset(data_root, **want)
-    write_band_stats(data_root, 'splits/source.txt')
+
+    def generate() -> None:
+        generate_sen12ms_dataset(data_root, **want)
+        write_band_stats(data_root, 'splits/source.txt')
+
+    ensure_generated(data_root, GENERATOR_FILE, want, generate, guard_dir,
+                     needs=['band_stats.json'])
 
 
 def stage_options(data_root: str, budget: CloudyBudget, epochs: int,

@@ -11,9 +11,7 @@ stage calls the functions behind ``tools/train.py`` / ``tools/test.py``; a
 stage whose output exists is skipped.
 """
 import json
-import os
 import os.path as osp
-import shutil
 import statistics
 import time
 from dataclasses import asdict, dataclass, field
@@ -22,7 +20,8 @@ from typing import Callable, Dict, List, Optional, Sequence
 from ifkd.engine.export import export_student
 from ifkd.engine.launch import test, train
 from ifkd.engine.pipeline import save_budget
-from ifkd.engine.systems.demo import run_system_demo, write_results
+from ifkd.engine.systems.demo import (ensure_generated, run_system_demo,
+                                      write_results)
 from ifkd.engine.systems.sar_ship import mean_std
 
 CONFIG_DIR = osp.join('configs', 'disoptnet_seg')
@@ -98,22 +97,13 @@ def ensure_data(data_root: str, budget: SegBudget,
                                                    generate_spacenet6)
     want = dict(num_tiles=budget.num_tiles, tile_size=budget.tile_size,
                 seed=budget.data_seed)
-    made_with = osp.join(data_root, GENERATOR_FILE)
-    if osp.isfile(made_with) and osp.isfile(
-            osp.join(data_root, 'prep', 'valid.csv')):
-        with open(made_with) as f:
-            have = json.load(f)
-        if all(have.get(k) == v for k, v in want.items()):
-            return
-    if guard_dir and osp.isdir(guard_dir) and os.listdir(guard_dir):
-        raise RuntimeError(
-            f'{data_root} is missing or was generated with other settings '
-            f'than {want}, and {guard_dir} holds results made from it: move '
-            f'{guard_dir} away (or pass another work dir) first.')
-    print(f'== generating {data_root}: {want}', flush=True)
-    shutil.rmtree(data_root, ignore_errors=True)
-    generate_spacenet6(data_root, **want)
-    prepare_spacenet6(data_root, osp.join(data_root, 'prep'))
+
+    def generate() -> None:
+        generate_spacenet6(data_root, **want)
+        prepare_spacenet6(data_root, osp.join(data_root, 'prep'))
+
+    ensure_generated(data_root, GENERATOR_FILE, want, generate, guard_dir,
+                     needs=[osp.join('prep', 'valid.csv')])
 
 
 def stage_options(data_root: str, iters: int, batch_size: int, lr: float,

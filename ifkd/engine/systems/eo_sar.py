@@ -14,7 +14,6 @@ import json
 import math
 import os
 import os.path as osp
-import shutil
 import statistics
 import time
 from dataclasses import asdict, dataclass, field
@@ -23,7 +22,8 @@ from typing import Callable, Dict, List, Optional, Sequence
 from ifkd.engine.export import export_student
 from ifkd.engine.launch import train
 from ifkd.engine.pipeline import save_budget
-from ifkd.engine.systems.demo import run_system_demo, write_results
+from ifkd.engine.systems.demo import (ensure_generated, run_system_demo,
+                                      write_results)
 from ifkd.engine.systems.sar_ship import mean_std
 
 CONFIG_DIR = osp.join('configs', 'eo_sar_cls')
@@ -136,20 +136,11 @@ def ensure_data(data_root: str, budget: EOSARBudget,
                           img_size=budget.img_size, seed=budget.data_seed,
                           tracks_per_class=budget.test_tracks,
                           ood_tracks=2 * budget.test_tracks)
-    made_with = osp.join(data_root, GENERATOR_FILE)
-    if osp.isfile(made_with):
-        with open(made_with) as f:
-            if json.load(f) == want:
-                return
-    if guard_dir and osp.isdir(guard_dir) and os.listdir(guard_dir):
-        raise RuntimeError(
-            f'{data_root} is missing or was generated with other settings '
-            f'than {want}, and {guard_dir} holds results made from it: move '
-            f'{guard_dir} away (or pass another work dir) first.')
-    print(f'== generating {data_root}: {want}', flush=True)
-    shutil.rmtree(data_root, ignore_errors=True)
-    want.pop('version')
-    generate_eo_sar_dataset(data_root, **want)
+    # the record carries the generator's version too; it is no argument
+    args = {k: v for k, v in want.items() if k != 'version'}
+    ensure_generated(data_root, GENERATOR_FILE, want,
+                     lambda: generate_eo_sar_dataset(data_root, **args),
+                     guard_dir)
 
 
 def stage_options(data_root: str, budget: EOSARBudget, epochs: int,

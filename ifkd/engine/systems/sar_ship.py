@@ -14,7 +14,6 @@ import json
 import math
 import os
 import os.path as osp
-import shutil
 import statistics
 import time
 from dataclasses import dataclass, field
@@ -23,7 +22,8 @@ from typing import Callable, Dict, List, Optional, Sequence
 from ifkd.engine.export import export_student
 from ifkd.engine.launch import test, train
 from ifkd.engine.pipeline import save_budget
-from ifkd.engine.systems.demo import run_system_demo, write_results
+from ifkd.engine.systems.demo import (ensure_generated, run_system_demo,
+                                      write_results)
 
 CONFIG_DIR = osp.join('configs', 'sar_ship_cls')
 DATASET = 'synthetic-sar-ship'
@@ -94,20 +94,9 @@ def ensure_data(data_root: str, budget: ShipBudget,
     from ifkd.datasets.synthetic_ships import (GENERATOR_FILE,
                                                generate_ship_dataset)
     want = generator_settings(budget)
-    made_with = osp.join(data_root, GENERATOR_FILE)
-    if osp.isfile(made_with):
-        with open(made_with) as f:
-            have = json.load(f)
-        if all(have.get(k) == v for k, v in want.items()):
-            return
-    if guard_dir and osp.isdir(guard_dir) and os.listdir(guard_dir):
-        raise RuntimeError(
-            f'{data_root} is missing or was generated with other settings '
-            f'than {want}, and {guard_dir} holds results made from it: move '
-            f'{guard_dir} away (or pass another work dir) first.')
-    print(f'== generating {data_root}: {want}', flush=True)
-    shutil.rmtree(data_root, ignore_errors=True)
-    generate_ship_dataset(data_root, **want)
+    ensure_generated(data_root, GENERATOR_FILE, want,
+                     lambda: generate_ship_dataset(data_root, **want),
+                     guard_dir)
 
 
 def stage_options(data_root: str, budget: ShipBudget, epochs: int,
