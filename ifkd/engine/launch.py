@@ -103,10 +103,12 @@ def train(config: str,
         # Resume the work dir's latest checkpoint; with none yet, start as
         # configured (a fine-tune keeps its `load_from` weights).
         from mmengine.runner import runner as runner_module
-        latest = runner_module.find_latest_checkpoint(cfg.work_dir)
-        cfg.resume = latest is not None
-        if latest is not None:
-            cfg.load_from = latest
+        if runner_module.find_latest_checkpoint(cfg.work_dir) is None \
+                and cfg.get('load_from'):
+            cfg.resume = False
+        else:  # the runner finds the latest checkpoint itself
+            cfg.resume = True
+            cfg.load_from = None
     elif resume is not None:
         cfg.resume = True
         cfg.load_from = resume

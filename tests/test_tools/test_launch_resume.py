@@ -49,7 +49,17 @@ def test_auto_resume_prefers_the_latest_checkpoint(tmp_path, captured):
     (work / 'last_checkpoint').write_text(str(ckpt))
     cfg = _train(captured, work, resume='auto',
                  cfg_options={'load_from': str(tmp_path / 'pre.pth')})
-    assert cfg.resume is True and osp.samefile(cfg.load_from, ckpt)
+    # mmengine's runner then resumes the work dir's latest checkpoint
+    assert cfg.resume is True and cfg.load_from is None
+    from mmengine.runner import runner as runner_module
+    assert osp.samefile(runner_module.find_latest_checkpoint(str(work)),
+                        ckpt)
+
+
+def test_auto_resume_without_anything_resumes_as_mmengine_does(tmp_path,
+                                                              captured):
+    cfg = _train(captured, tmp_path / 'work', resume='auto')
+    assert cfg.resume is True and cfg.load_from is None
 
 
 def test_explicit_resume_path(tmp_path, captured):
