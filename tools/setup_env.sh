@@ -108,7 +108,6 @@ fi
 log "installing the OpenMMLab stack and ifkd"
 pip_q -c "$PINS" -r "$ROOT/requirements/mminstall.txt" \
   -r "$ROOT/requirements/runtime.txt" -r "$ROOT/requirements/tests.txt" "setuptools>=77"
-pip_q -c "$PINS" "rasterio>=1.3"  # SpaceNet 6 GeoTIFFs / geojson masks (DisOptNet)
 have ifkd || pip_q -c "$PINS" --no-deps -e "$ROOT"
 "$VENV/bin/python" -c "import ifkd, mmcv.ops; from ifkd.compat.mmcv_ext import compiled_ext_available as c; print('ifkd', ifkd.__version__, 'ready with', 'compiled mmcv ops' if c() else 'mmcv-lite')"
 log "done in $(( $(date +%s) - start )) s"
