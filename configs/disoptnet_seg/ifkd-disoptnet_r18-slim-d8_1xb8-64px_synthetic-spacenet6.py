@@ -8,35 +8,17 @@
 #     with the teacher's feature-richness mask (FRS of its logits), the
 #     two stage features without a mask (their grid differs from the
 #     logits'; FDR then applies its learnable spectral filter only).
-_base_ = ['./disoptnet_r18-slim-d8_1xb8-64px_synthetic-spacenet6.py']
-fdr = dict(type='ifkd.FDRConnector', filter_size=(8, 8),
-           ratio_range=(0.0, 0.2), grad_norm=1.0)
-fdr_lr_mult = 100.0
-t_dec = dict(recorder='t_dec', from_student=False, data_idx=0)
-s_dec = dict(recorder='s_dec', from_student=True, data_idx=0)
-t_logits = dict(recorder='t_logits', from_student=False)
+_base_ = [
+    './disoptnet_r18-slim-d8_1xb8-64px_synthetic-spacenet6.py',
+    './_base_/distillers/ifkd_disoptnet.py'
+]
 model = dict(
     distiller=dict(
-        connectors=dict(
-            t_frs=dict(type='ifkd.FRSMaskConnector'),
-            t_fdr_dec=dict(fdr, in_channels=32),
-            t_fdr_stage3=dict(fdr, in_channels=64),
-            t_fdr_stage4=dict(fdr, in_channels=128),
-            hsm=dict(type='ifkd.HSMConnector', curvature=1.0)),
-        loss_forward_mappings=dict(
-            loss_pkd=dict(
-                mask=dict(connector='hsm',
-                          inputs=dict(t_feat=t_dec, s_feat=s_dec))),
-            loss_feat_stage3=dict(
-                t_feature=dict(connector='t_fdr_stage3')),
-            loss_feat_stage4=dict(
-                t_feature=dict(connector='t_fdr_stage4')),
-            loss_feat_decoder=dict(
-                t_feature=dict(
-                    connector='t_fdr_dec',
-                    connector_kwargs=dict(
-                        frs_mask=dict(t_logits, connector='t_frs')))))))
-# FDR's filter as its own param group, as in the detection configs.
-optim_wrapper = dict(
-    paramwise_cfg=dict(
-        custom_keys={'.log_w': dict(lr_mult=fdr_lr_mult, decay_mult=0.)}))
+        connectors=_base_.ifkd_connectors,
+        loss_forward_mappings=_base_.ifkd_loss_mappings))
+# FDR at the teacher's widths: decoder, stage 3, stage 4.
+model['distiller']['connectors'].update(
+    t_fdr_dec=dict(_base_.ifkd_fdr, in_channels=32),
+    t_fdr_stage3=dict(_base_.ifkd_fdr, in_channels=64),
+    t_fdr_stage4=dict(_base_.ifkd_fdr, in_channels=128))
+optim_wrapper = dict(paramwise_cfg=_base_.fdr_paramwise_cfg)
