@@ -15,7 +15,7 @@ import shutil
 import time
 import warnings
 from dataclasses import asdict, dataclass
-from typing import Dict, Optional
+from typing import Callable, Dict, Optional, Sequence
 
 from ifkd.datasets.synthetic import (GENERATOR_FILE, generate_dataset,
                                      generator_args)
@@ -85,19 +85,43 @@ def ensure_data(data_root: str, budget: SyntheticBudget,
         num_test=budget.num_test,
         img_size=budget.img_size,
         scene_size=budget.scene_size)
-    made_with = osp.join(data_root, GENERATOR_FILE)
-    if osp.isfile(made_with):
+    ensure_generated(data_root, GENERATOR_FILE, gen,
+                     lambda: generate_dataset(data_root, **gen), guard_dir)
+
+
+def ensure_generated(data_root: str, settings_file: str, want: dict,
+                     generate: Callable[[], None],
+                     guard_dir: Optional[str] = None,
+                     needs: Sequence[str] = ()) -> None:
+    """Run ``generate()`` unless ``data_root`` already holds a set made
+    with the settings ``want``.
+
+    Args:
+        data_root (str): The generated set's folder (replaced if stale).
+        settings_file (str): The generator's record of its settings, a JSON
+            file name inside ``data_root``.
+        want (dict): The settings this run needs (a subset of the record).
+        generate (callable): Writes the set (and anything derived).
+        guard_dir (str, optional): A work dir whose results were made from
+            the set: replacing the set under it is refused.
+        needs (Sequence[str]): Files inside ``data_root`` that a finished
+            set also has (derived files, written after the generator).
+    """
+    made_with = osp.join(data_root, settings_file)
+    if osp.isfile(made_with) and all(
+            osp.isfile(osp.join(data_root, n)) for n in needs):
         with open(made_with) as f:
-            if json.load(f) == gen:
-                return
+            have = json.load(f)
+        if all(have.get(k) == v for k, v in want.items()):
+            return
     if guard_dir and osp.isdir(guard_dir) and os.listdir(guard_dir):
         raise RuntimeError(
             f'{data_root} is missing or was generated with other settings '
-            f'than {gen}, and {guard_dir} holds results made from it: move '
+            f'than {want}, and {guard_dir} holds results made from it: move '
             f'{guard_dir} away (or pass another work dir) first.')
-    print(f'== generating {data_root}: {gen}', flush=True)
+    print(f'== generating {data_root}: {want}', flush=True)
     shutil.rmtree(data_root, ignore_errors=True)
-    generate_dataset(data_root, **gen)
+    generate()
 
 
 def ensure_sam_checkpoint(path: str, work_dir: str) -> str:

@@ -1,9 +1,7 @@
 """What every system's demo shares: its command line and results files."""
 import argparse
 import json
-import os
 import os.path as osp
-import shutil
 from dataclasses import asdict
 from typing import Any, Callable, Dict, List, Optional, Sequence
 
@@ -64,37 +62,3 @@ def write_results(work_dir: str, results: Dict[str, List[Dict[str, float]]],
         f.write(table + '\n')
     return table
 
-
-def ensure_generated(data_root: str, settings_file: str, want: dict,
-                     generate: Callable[[], None],
-                     guard_dir: Optional[str] = None,
-                     needs: Sequence[str] = ()) -> None:
-    """Run ``generate()`` unless ``data_root`` already holds a set made
-    with the settings ``want``.
-
-    Args:
-        data_root (str): The generated set's folder (replaced if stale).
-        settings_file (str): The generator's record of its settings, a JSON
-            file name inside ``data_root``.
-        want (dict): The settings this run needs (a subset of the record).
-        generate (callable): Writes the set (and anything derived).
-        guard_dir (str, optional): A work dir whose results were made from
-            the set: replacing the set under it is refused.
-        needs (Sequence[str]): Files inside ``data_root`` that a finished
-            set also has (derived files, written after the generator).
-    """
-    made_with = osp.join(data_root, settings_file)
-    if osp.isfile(made_with) and all(
-            osp.isfile(osp.join(data_root, n)) for n in needs):
-        with open(made_with) as f:
-            have = json.load(f)
-        if all(have.get(k) == v for k, v in want.items()):
-            return
-    if guard_dir and osp.isdir(guard_dir) and os.listdir(guard_dir):
-        raise RuntimeError(
-            f'{data_root} is missing or was generated with other settings '
-            f'than {want}, and {guard_dir} holds results made from it: move '
-            f'{guard_dir} away (or pass another work dir) first.')
-    print(f'== generating {data_root}: {want}', flush=True)
-    shutil.rmtree(data_root, ignore_errors=True)
-    generate()

@@ -21,9 +21,8 @@ from typing import Callable, Dict, List, Optional, Sequence
 
 from ifkd.engine.export import export_student
 from ifkd.engine.launch import test, train
-from ifkd.engine.pipeline import save_budget
-from ifkd.engine.systems.demo import (ensure_generated, run_system_demo,
-                                      write_results)
+from ifkd.engine.pipeline import ensure_generated, save_budget
+from ifkd.engine.systems.demo import run_system_demo, write_results
 
 CONFIG_DIR = osp.join('configs', 'sar_ship_cls')
 DATASET = 'synthetic-sar-ship'
