@@ -10,7 +10,6 @@ Every row uses the same data, optimiser, schedule and gradient clipping
 (``ifkd.engine.systems.cloudy_scene.CloudyBudget``); the text between the
 ``<!-- cloudy-scene-results -->`` markers is replaced.
 """
-import argparse
 import os
 import os.path as osp
 import statistics
@@ -27,12 +26,10 @@ FULL = 'Full method (step 2 + per-sample regulation)'
 
 
 def parse_args(argv=None):
+    from ifkd.engine.systems.demo import results_parser
     from ifkd.engine.systems.cloudy_scene import add_budget_args
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument('--work-dir', default='work_dirs/cloudy_scene_results')
-    add_budget_args(p, seeds=(0, 1, 2))
-    p.add_argument('--docs', nargs='*', default=['README.md'],
-                   help='files whose results block is replaced')
+    p = results_parser(__doc__.splitlines()[0], 'cloudy_scene',
+                       add_budget_args)
     p.add_argument('--figure', default=FIGURE)
     return p.parse_args(argv)
 
@@ -111,24 +108,18 @@ def results_block(results, budget, seeds, wall_s: float, table: str,
 def main(argv=None) -> str:
     args = parse_args(argv)
     os.chdir(ROOT)
-    from ifkd.engine.readme_block import replace_block
-    from ifkd.engine.systems.cloudy_scene import (CloudySystem,
-                                                  budget_from_args,
-                                                  save_results)
-    start = time.time()
-    system = CloudySystem(args.work_dir, args.data_root,
-                          budget_from_args(args), args.seeds,
-                          log=lambda msg: print(msg, flush=True))
-    results = system.run()
-    table = save_results(args.work_dir, results, system.budget,
-                         system.timings)
-    plot_contributions(system, args.figure)
-    block = results_block(results, system.budget, args.seeds,
-                          time.time() - start, table, args.figure)
-    for path in args.docs:
-        replace_block(path, block, BEGIN, END)
-    print(block)
-    return block
+    from ifkd.engine.systems.demo import run_results_tool
+    from ifkd.engine.systems.cloudy_scene import (
+        CloudySystem, budget_from_args, save_results)
+
+    def make_block(system, results, table, start):
+        plot_contributions(system, args.figure)
+        return results_block(results, system.budget, args.seeds,
+                             time.time() - start, table, args.figure)
+
+    return run_results_tool(
+        args, CloudySystem, budget_from_args, save_results,
+        make_block, BEGIN, END)
 
 
 if __name__ == '__main__':

@@ -9,7 +9,6 @@ Every student row uses the same data, optimiser, schedule, batch and
 iterations (``ifkd.engine.systems.disoptnet.SegBudget``); the text between
 the ``<!-- disoptnet-results -->`` markers is replaced.
 """
-import argparse
 import os
 import os.path as osp
 import statistics
@@ -24,12 +23,9 @@ END = '<!-- disoptnet-results:end -->'
 
 
 def parse_args(argv=None):
+    from ifkd.engine.systems.demo import results_parser
     from ifkd.engine.systems.disoptnet import add_budget_args
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument('--work-dir', default='work_dirs/disoptnet_results')
-    add_budget_args(p, seeds=(0, 1, 2))
-    p.add_argument('--docs', nargs='*', default=['README.md'],
-                   help='files whose results block is replaced')
+    p = results_parser(__doc__.splitlines()[0], 'disoptnet', add_budget_args)
     return p.parse_args(argv)
 
 
@@ -77,33 +73,28 @@ def verdict(results: dict) -> str:
 def main(argv=None) -> str:
     args = parse_args(argv)
     os.chdir(ROOT)
-    from ifkd.engine.systems.disoptnet import (DisOptNetSystem,
-                                               budget_from_args,
-                                               save_results)
-    from ifkd.engine.readme_block import replace_block
-    start = time.time()
-    system = DisOptNetSystem(args.work_dir, args.data_root,
-                             budget_from_args(args), args.seeds,
-                             log=lambda msg: print(msg, flush=True))
-    results = system.run()
-    table = save_results(args.work_dir, results, system.budget,
-                         system.timings)
-    wall = time.time() - start
-    block = '\n'.join([
-        BEGIN, '', table, '',
-        'Mean ± sample std over the seeds of each row (the teacher trains '
-        'once); in parentheses the gain over the SAR-only baseline. Test: '
-        'the validation tiles (easternmost easting group), students on SAR '
-        'only. Budget: ' + system.budget.describe(args.seeds) +
-        f'. Wall time of the whole tool: {wall / 60:.1f} min '
-        f'({os.cpu_count()} CPU cores, shared with other jobs). Generated '
-        'by `tools/analysis_tools/disoptnet_results.py`.', '',
-        verdict(results), '', END
-    ])
-    for path in args.docs:
-        replace_block(path, block, BEGIN, END)
-    print(block)
-    return block
+    from ifkd.engine.systems.demo import run_results_tool
+    from ifkd.engine.systems.disoptnet import (
+        DisOptNetSystem, budget_from_args, save_results)
+
+    def make_block(system, results, table, start):
+        wall = time.time() - start
+        return '\n'.join([
+            BEGIN, '', table, '',
+            'Mean ± sample std over the seeds of each row (the teacher '
+            'trains once); in parentheses the gain over the SAR-only '
+            'baseline. Test: the validation tiles (easternmost easting '
+            'group), students on SAR only. Budget: ' +
+            system.budget.describe(args.seeds) +
+            f'. Wall time of the whole tool: {wall / 60:.1f} min '
+            f'({os.cpu_count()} CPU cores, shared with other jobs). Generated '
+            'by `tools/analysis_tools/disoptnet_results.py`.', '',
+            verdict(results), '', END
+        ])
+
+    return run_results_tool(
+        args, DisOptNetSystem, budget_from_args, save_results,
+        make_block, BEGIN, END)
 
 
 if __name__ == '__main__':

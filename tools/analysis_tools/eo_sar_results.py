@@ -9,7 +9,6 @@ Every student row uses the same data, optimiser, schedule and clipping
 (``ifkd.engine.systems.eo_sar.EOSARBudget``); the text between the
 ``<!-- eo-sar-results -->`` markers is replaced.
 """
-import argparse
 import os
 import os.path as osp
 import statistics
@@ -24,13 +23,9 @@ END = '<!-- eo-sar-results:end -->'
 
 
 def parse_args(argv=None):
+    from ifkd.engine.systems.demo import results_parser
     from ifkd.engine.systems.eo_sar import add_budget_args
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument('--work-dir', default='work_dirs/eo_sar_results')
-    add_budget_args(p, seeds=(0, 1, 2))
-    p.add_argument('--docs', nargs='*', default=['README.md'],
-                   help='files whose results block is replaced (none: '
-                   'print only)')
+    p = results_parser(__doc__.splitlines()[0], 'eo_sar', add_budget_args)
     return p.parse_args(argv)
 
 
@@ -108,23 +103,14 @@ def results_block(results: dict, budget, seeds, wall_s: float,
 def main(argv=None) -> str:
     args = parse_args(argv)
     os.chdir(ROOT)
-    from ifkd.engine.systems.eo_sar import (EOSARSystem, budget_from_args,
-                                            save_results)
-    start = time.time()
-    system = EOSARSystem(args.work_dir, args.data_root,
-                         budget_from_args(args), args.seeds,
-                         log=lambda msg: print(msg, flush=True))
-    results = system.run()
-    table = save_results(args.work_dir, results, system.budget,
-                         system.timings)
-    block = results_block(results, system.budget, args.seeds,
-                          time.time() - start, system.training_minutes(),
-                          table)
-    from ifkd.engine.readme_block import replace_block
-    for path in args.docs:
-        replace_block(path, block, BEGIN, END)
-    print(block)
-    return block
+    from ifkd.engine.systems.demo import run_results_tool
+    from ifkd.engine.systems.eo_sar import (
+        EOSARSystem, budget_from_args, save_results)
+    return run_results_tool(
+        args, EOSARSystem, budget_from_args, save_results,
+        lambda system, results, table, start: results_block(
+            results, system.budget, args.seeds, time.time() - start,
+            system.training_minutes(), table), BEGIN, END)
 
 
 if __name__ == '__main__':

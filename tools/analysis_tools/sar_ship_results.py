@@ -9,7 +9,6 @@ Every row uses the same data, optimiser, schedule and gradient clipping
 (``ifkd.engine.systems.sar_ship.ShipBudget``); the text between the
 ``<!-- sar-ship-results -->`` markers of each file is replaced.
 """
-import argparse
 import os
 import os.path as osp
 import statistics
@@ -24,14 +23,11 @@ END = '<!-- sar-ship-results:end -->'
 
 
 def parse_args(argv=None):
+    from ifkd.engine.systems.demo import results_parser
     from ifkd.engine.systems.sar_ship import add_budget_args
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument('--work-dir', default='work_dirs/sar_ship_results')
-    add_budget_args(p, seeds=(0, 1, 2))
-    p.add_argument(
-        '--docs', nargs='*',
-        default=['README.md', 'configs/sar_ship_cls/README.md'],
-        help='files whose results block is replaced (none: print only)')
+    p = results_parser(
+        __doc__.splitlines()[0], 'sar_ship', add_budget_args,
+        docs=('README.md', 'configs/sar_ship_cls/README.md'))
     return p.parse_args(argv)
 
 
@@ -93,22 +89,14 @@ def results_block(results: dict, budget, seeds, num_train: int,
 def main(argv=None) -> str:
     args = parse_args(argv)
     os.chdir(ROOT)
-    from ifkd.engine.readme_block import replace_block
-    from ifkd.engine.systems.sar_ship import (ShipSystem, budget_from_args,
-                                              save_results)
-    start = time.time()
-    system = ShipSystem(args.work_dir, args.data_root,
-                        budget_from_args(args), args.seeds,
-                        log=lambda msg: print(msg, flush=True))
-    results = system.run()
-    table = save_results(args.work_dir, results, system.budget,
-                         system.timings)
-    block = results_block(results, system.budget, args.seeds,
-                          system.num_train(), time.time() - start, table)
-    for path in args.docs:
-        replace_block(path, block, BEGIN, END)
-    print(block)
-    return block
+    from ifkd.engine.systems.demo import run_results_tool
+    from ifkd.engine.systems.sar_ship import (
+        ShipSystem, budget_from_args, save_results)
+    return run_results_tool(
+        args, ShipSystem, budget_from_args, save_results,
+        lambda system, results, table, start: results_block(
+            results, system.budget, args.seeds, system.num_train(),
+            time.time() - start, table), BEGIN, END)
 
 
 if __name__ == '__main__':

@@ -2,6 +2,7 @@
 import argparse
 import json
 import os.path as osp
+import time
 from dataclasses import asdict
 from typing import Any, Callable, Dict, List, Optional, Sequence
 
@@ -62,3 +63,40 @@ def write_results(work_dir: str, results: Dict[str, List[Dict[str, float]]],
         f.write(table + '\n')
     return table
 
+
+
+def results_parser(description: str, name: str, add_budget_args: Callable,
+                   docs: Sequence[str] = ('README.md', )
+                   ) -> argparse.ArgumentParser:
+    """The flags of a system's multi-seed results tool: its budget (seeds
+    0, 1, 2 by default), ``--work-dir`` and the ``--docs`` to write into."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument('--work-dir', default=f'work_dirs/{name}_results')
+    add_budget_args(parser, seeds=(0, 1, 2))
+    parser.add_argument(
+        '--docs', nargs='*', default=list(docs),
+        help='files whose results block is replaced (none: print only)')
+    return parser
+
+
+def run_results_tool(args: argparse.Namespace, system_cls: type,
+                     budget_from_args: Callable, save_results: Callable,
+                     make_block: Callable, begin: str, end: str) -> str:
+    """Run every stage of a system for ``args.seeds`` (finished ones are
+    skipped), then write ``make_block(system, results, table, start)`` (the
+    generated text, ``begin`` ... ``end`` markers included; ``start`` is the
+    tool's start time, for its wall time) between those markers of each of
+    ``args.docs``; returns the block."""
+    from ifkd.engine.readme_block import replace_block
+    start = time.time()
+    system = system_cls(args.work_dir, args.data_root,
+                        budget_from_args(args), args.seeds,
+                        log=lambda msg: print(msg, flush=True))
+    results = system.run()
+    table = save_results(args.work_dir, results, system.budget,
+                         system.timings)
+    block = make_block(system, results, table, start)
+    for path in args.docs:
+        replace_block(path, block, begin, end)
+    print(block)
+    return block
