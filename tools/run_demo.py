@@ -43,6 +43,10 @@ def add_budget_args(p: argparse.ArgumentParser) -> None:
         'images are crops of it); see gen_synthetic_sar_aircraft.py')
     p.add_argument('--epochs', type=int, default=d.epochs)
     p.add_argument('--batch-size', type=int, default=d.batch_size)
+    p.add_argument(
+        '--teacher-epochs', type=int, default=d.teacher_epochs,
+        help='train the teachers longer than the students (default: '
+        '--epochs)')
     p.add_argument('--seed', type=int, default=d.seed,
                    help='seed of every stage; -1 leaves them unseeded')
     p.add_argument(
@@ -57,7 +61,8 @@ def budget_from_args(args):
         num_train=args.num_train, num_test=args.num_test,
         img_size=args.img_size, scene_size=args.scene_size,
         epochs=args.epochs, batch_size=args.batch_size,
-        seed=None if args.seed < 0 else args.seed)
+        seed=None if args.seed < 0 else args.seed,
+        teacher_epochs=args.teacher_epochs)
 
 
 def parse_args():
@@ -66,6 +71,12 @@ def parse_args():
                    default='retinanet')
     p.add_argument('--student', choices=['mbv2', 'r18'], default='mbv2')
     p.add_argument('--work-dir', default='work_dirs/demo')
+    p.add_argument(
+        '--update-readme', metavar='PATH',
+        help='also write the table, budget and times into PATH, between '
+        'its <!-- BLOCK:begin --> and <!-- BLOCK:end --> markers')
+    p.add_argument('--readme-block', default='demo-results',
+                   help='BLOCK of --update-readme')
     add_budget_args(p)
     return p.parse_args()
 
@@ -97,37 +108,33 @@ def main():
         pl.save_budget(wd, budget)
     except RuntimeError as e:
         sys.exit(str(e))
-    options = pl.stage_options(args.data_root, budget)
     sam = pl.ensure_sam_checkpoint(args.sam_checkpoint, wd)
     ds = pl.DATASET
     teacher = f'{args.detector}_r50_fpn_1x_{ds}'
     student = f'{args.detector}_{args.student}_fpn_1x_{ds}'
     ifkd = f'ifkd_{args.detector}_r50-{args.student}_fpn_1x_{ds}'
 
-    timings = {}
-    stages = dict(teacher=teacher, student=student, ifkd=ifkd)
-    for label, name in stages.items():
-        extra = (pl.distill_extra(name, wd, budget, sam)
-                 if name == ifkd else None)
-        took = pl.train_stage(name, wd, options, budget, extra)
-        if took is not None:
-            timings[label] = took
-    t0 = time.time()
-    test_dirs = [
-        pl.test_stage(name, wd, options, budget) for name in stages.values()
-    ]
-    timings['test'] = time.time() - t0
+    stages = dict(teacher=teacher, student=student, IFKD=ifkd)
+    took, test_dirs = pl.run_stages(list(stages.values()), wd,
+                                    args.data_root, budget, sam)
     collect_results.main([
         *test_dirs, '--out',
         osp.join(wd, 'results.md'), '--csv',
         osp.join(wd, 'results.csv')
     ])
     with open(osp.join(wd, 'results.md')) as f:
-        print(f.read())
-    print(f'budget: {budget.describe()}')
-    print('time (s): ' + ', '.join(f'{k} {v:.0f}'
-                                   for k, v in timings.items()) +
-          f'; total {time.time() - start:.0f} s')
+        table = f.read().strip()
+    times = ', '.join(f'{label} {took[name] / 60:.1f} min'
+                      for label, name in stages.items() if name in took)
+    footer = (f'Budget: {budget.describe()}.\n\nTraining wall time: {times} '
+              f'(this run: {(time.time() - start) / 60:.1f} min in all).')
+    print(table + '\n\n' + footer)
+    if args.update_readme:
+        from ifkd.engine.readme_block import replace_block
+        begin, end = (f'<!-- {args.readme_block}:{m} -->'
+                      for m in ('begin', 'end'))
+        replace_block(args.update_readme,
+                      f'{begin}\n{table}\n\n{footer}\n{end}', begin, end)
 
 
 if __name__ == '__main__':

@@ -14,8 +14,8 @@ import re
 import shutil
 import time
 import warnings
-from dataclasses import asdict, dataclass
-from typing import Callable, Dict, Optional, Sequence
+from dataclasses import asdict, dataclass, replace
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 from ifkd.datasets.synthetic import (GENERATOR_FILE, generate_dataset,
                                      generator_args)
@@ -45,11 +45,14 @@ class SyntheticBudget:
         img_size (int): Side of the images and of the resize.
         scene_size (int): Aircraft are as many px wide as in a scene of
             this side (see ``generate_dataset``).
-        epochs (int): Epochs of every training stage.
+        epochs (int): Epochs of every training stage but the teachers'.
         batch_size (int): Training batch size.
         seed (int, optional): ``randomness.seed`` of every stage, so that
             a re-run on the same machine reproduces the table; None leaves
             runs unseeded (mmengine's default).
+        teacher_epochs (int, optional): Epochs of the teachers, when they
+            train longer than the students (the usual KD setting); None
+            trains them for ``epochs`` too.
     """
     num_train: int = 16
     num_test: int = 8
@@ -58,6 +61,12 @@ class SyntheticBudget:
     epochs: int = 12
     batch_size: int = 4
     seed: Optional[int] = 0
+    teacher_epochs: Optional[int] = None
+
+    def for_teacher(self) -> 'SyntheticBudget':
+        """The budget of the teacher stages."""
+        return replace(self, epochs=self.teacher_epochs or self.epochs,
+                       teacher_epochs=None)
 
     @property
     def iters(self) -> int:
@@ -72,6 +81,9 @@ class SyntheticBudget:
                 f'{self.img_size} px (scene {self.scene_size} px), '
                 f'{self.epochs} epochs of batch {self.batch_size} '
                 f'({self.iters} iterations) from scratch'
+                + ('' if not self.teacher_epochs else
+                   f', teachers {self.teacher_epochs} epochs '
+                   f'({self.for_teacher().iters} iterations)')
                 + ('' if self.seed is None else f', seed {self.seed}'))
 
 
@@ -249,13 +261,54 @@ def distill_extra(name: str, work_root: str, budget: SyntheticBudget,
     MobileSAM weights and a shared MobileSAM cache."""
     return {
         'model.teacher_ckpt':
-        osp.join(work_root, teacher_of(name), budget.checkpoint),
+        osp.join(work_root, teacher_of(name),
+                 budget.for_teacher().checkpoint),
         'model.distiller.sam_checkpoint': sam_checkpoint,
         'model.distiller.sam_cache.dir': osp.join(work_root, 'sam_cache'),
         # Ramp every method's distillation losses in over the same first
         # fifth of the run as the learning rate.
         'model.distiller.warmup_iters': max(1, budget.iters // 5),
     }
+
+
+def stage_budget(name: str, budget: SyntheticBudget) -> SyntheticBudget:
+    """The budget of stage ``name``: a teacher's may be longer."""
+    is_teacher = not DISTILL_RE.match(name) and '_r50_' in name
+    return budget.for_teacher() if is_teacher else budget
+
+
+def run_stages(names: List[str], work_root: str, data_root: str,
+               budget: SyntheticBudget,
+               sam_checkpoint: str) -> Tuple[Dict[str, float], List[str]]:
+    """Train (teachers first) and test the synthetic-set configs ``names``.
+
+    Returns:
+        tuple: the training seconds of each stage, also of those trained by
+        an earlier call (recorded in ``work_root/timings.json``), and the
+        test output directories in the order of ``names``.
+    """
+    record = osp.join(work_root, 'timings.json')
+    timings = {}
+    if osp.isfile(record):
+        with open(record) as f:
+            timings = json.load(f)
+    test_dirs = []
+    for name in sorted(names, key=lambda n: '_r50_' not in n
+                       or bool(DISTILL_RE.match(n))):
+        own = stage_budget(name, budget)
+        extra = (distill_extra(name, work_root, budget, sam_checkpoint)
+                 if DISTILL_RE.match(name) else None)
+        took = train_stage(name, work_root, stage_options(data_root, own),
+                           own, extra)
+        if took is not None:
+            timings[name] = took
+            with open(record, 'w') as f:
+                json.dump(timings, f, indent=1)
+    for name in names:
+        own = stage_budget(name, budget)
+        test_dirs.append(
+            test_stage(name, work_root, stage_options(data_root, own), own))
+    return {n: timings[n] for n in names if n in timings}, test_dirs
 
 
 def save_budget(work_root: str, budget: SyntheticBudget) -> None:

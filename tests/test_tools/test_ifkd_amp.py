@@ -2,6 +2,7 @@
 under CPU bf16 autocast (what AmpOptimWrapper does on CUDA with fp16),
 ``train --amp`` end to end through AmpOptimWrapper, and MobileSAM built once
 per process across algorithm builds."""
+import functools
 import glob
 import json
 import math
@@ -111,8 +112,11 @@ def test_amp_training_runs_and_resumes(synthetic_root, sam_checkpoint,
     train step, gradient clipping, checkpoint (loss scaler included) and
     resume. mmengine builds the wrapper only on an accelerator: on CPU
     ``use_amp`` refuses with the fix; past that check (lifted here, with
-    mmengine's own assertion) the wrapper's autocast is bf16 and torch
-    disables the CUDA loss scaler, everything else is the CUDA path."""
+    mmengine's own assertion) the wrapper's autocast is bf16, everything
+    else is the CUDA path. torch disables the CUDA loss scaler without a
+    GPU, so the wrapper gets torch's CPU one: the same ``torch.amp``
+    class, with the state (scale, growth tracker) that a resume must
+    restore."""
     opts = {
         **tiny_options(synthetic_root),
         'model.teacher_ckpt': None,
@@ -133,6 +137,19 @@ def test_amp_training_runs_and_resumes(synthetic_root, sam_checkpoint,
     monkeypatch.setattr(launch, 'get_device', lambda: 'cuda')
     monkeypatch.setattr(amp_optimizer_wrapper, 'is_cuda_available',
                         lambda: True)
+    # x4 per finite step, x0.5 per skipped one: after any two steps the
+    # scale differs from its initial value.
+    monkeypatch.setattr(
+        amp_optimizer_wrapper, 'GradScaler',
+        functools.partial(torch.amp.GradScaler, 'cpu', init_scale=1024.,
+                          growth_factor=4., backoff_factor=0.5,
+                          growth_interval=1))
+    scales = []  # the scale each update starts from
+    real_update = torch.amp.GradScaler.update
+    monkeypatch.setattr(
+        torch.amp.GradScaler, 'update',
+        lambda self, *a: scales.append(self.get_scale()) or real_update(
+            self, *a))
     fft_dtypes, neck_dtypes = [], []
     # Every spectral filter of FDR (dense DFT or FFT) goes through this.
     real_filter = fdr_module.filter_real
@@ -163,7 +180,10 @@ def test_amp_training_runs_and_resumes(synthetic_root, sam_checkpoint,
         assert 0 < step['distill.loss_feat_fpn0'] < math.inf
         assert 0 < step['loss'] < math.inf
     ckpt = torch.load(osp.join(work, 'epoch_1.pth'), weights_only=False)
-    assert 'loss_scaler' in ckpt['optimizer']
+    saved = ckpt['optimizer']['loss_scaler']
+    assert scales[0] == 1024. and len(scales) == 2
+    assert saved['scale'] == runner.optim_wrapper.loss_scaler.get_scale()
+    assert saved['scale'] in (1024. * 16, 1024. * 2, 1024. / 4)
     state1 = ckpt['state_dict']
     assert state1['distiller.connectors.t_fdr0.log_w'].abs().sum() > 0
 
@@ -171,6 +191,9 @@ def test_amp_training_runs_and_resumes(synthetic_root, sam_checkpoint,
                           resume='auto',
                           cfg_options={**opts, 'train_cfg.max_epochs': 2})
     assert runner.iter == 4
+    # the resumed run scaled its first step with the saved scale, not the
+    # initial one
+    assert len(scales) == 4 and scales[2] == saved['scale']
     state2 = torch.load(osp.join(work, 'epoch_2.pth'),
                         weights_only=False)['state_dict']
     assert not torch.equal(state1['distiller.connectors.t_fdr0.log_w'],

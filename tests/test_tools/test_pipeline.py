@@ -53,3 +53,27 @@ def test_work_dir_of_another_budget_is_refused(tmp_path):
                        r'3, seed 0 -> None\).*move'):
         pl.save_budget(str(tmp_path), pl.SyntheticBudget(epochs=3,
                                                          seed=None))
+
+
+def test_teachers_train_longer_when_asked(tmp_path):
+    budget = pl.SyntheticBudget(num_train=10, batch_size=4, epochs=3,
+                                teacher_epochs=5)
+    teacher = 'faster-rcnn_r50_fpn_1x_synthetic-sar-aircraft'
+    student = 'faster-rcnn_mbv2_fpn_1x_synthetic-sar-aircraft'
+    distill = 'ifkd_faster-rcnn_r50-mbv2_fpn_1x_synthetic-sar-aircraft'
+    # ceil(10 / 4) = 3 iterations per epoch
+    assert pl.stage_budget(teacher, budget).iters == 15
+    assert pl.stage_budget(student, budget).iters == 9
+    # the r50 in a distillation name is its teacher, not the trained model
+    assert pl.stage_budget(distill, budget).iters == 9
+    opts = pl.stage_options('d', pl.stage_budget(teacher, budget))
+    assert opts['train_cfg.max_epochs'] == 5
+    assert opts['param_scheduler.1.milestones'] == [3, 4]
+    assert opts['param_scheduler.0.end'] == 3
+    # the student is distilled from the teacher's last checkpoint
+    extra = pl.distill_extra(distill, str(tmp_path), budget, 'sam.pt')
+    assert extra['model.teacher_ckpt'] == str(tmp_path / teacher /
+                                              'epoch_5.pth')
+    assert extra['model.distiller.warmup_iters'] == 1
+    assert 'teachers 5 epochs (15 iterations)' in budget.describe()
+    assert 'teachers' not in pl.SyntheticBudget().describe()

@@ -76,7 +76,6 @@ def main(argv=None):
         pl.save_budget(wd, budget)
     except RuntimeError as e:
         sys.exit(str(e))
-    options = pl.stage_options(args.data_root, budget)
     sam = pl.ensure_sam_checkpoint(args.sam_checkpoint, wd)
     plain, distill = all_names()
     if args.only:
@@ -85,18 +84,8 @@ def main(argv=None):
                                                     pl.student_of)}
         plain = [n for n in plain
                  if n in needed or re.search(args.only, n)]
-    # Teachers first: every distillation config needs its own.
-    plain.sort(key=lambda n: '_r50_' not in n)
-    timings = {}
-    for name in plain + distill:
-        extra = (pl.distill_extra(name, wd, budget, sam)
-                 if pl.DISTILL_RE.match(name) else None)
-        took = pl.train_stage(name, wd, options, budget, extra)
-        if took is not None:
-            timings[name] = took
-    test_dirs = [
-        pl.test_stage(name, wd, options, budget) for name in plain + distill
-    ]
+    timings, test_dirs = pl.run_stages(plain + distill, wd, args.data_root,
+                                       budget, sam)
     extra_args = []
     note = (f'Budget: {budget.describe()}, made by '
             '`tools/analysis_tools/synthetic_results.py`.')
