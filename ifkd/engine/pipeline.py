@@ -271,10 +271,14 @@ def distill_extra(name: str, work_root: str, budget: SyntheticBudget,
     }
 
 
+def is_teacher(name: str) -> bool:
+    """A teacher config (the r50 of a distillation name is its teacher)."""
+    return '_r50_' in name and not DISTILL_RE.match(name)
+
+
 def stage_budget(name: str, budget: SyntheticBudget) -> SyntheticBudget:
     """The budget of stage ``name``: a teacher's may be longer."""
-    is_teacher = not DISTILL_RE.match(name) and '_r50_' in name
-    return budget.for_teacher() if is_teacher else budget
+    return budget.for_teacher() if is_teacher(name) else budget
 
 
 def run_stages(names: List[str], work_root: str, data_root: str,
@@ -292,22 +296,20 @@ def run_stages(names: List[str], work_root: str, data_root: str,
     if osp.isfile(record):
         with open(record) as f:
             timings = json.load(f)
-    test_dirs = []
-    for name in sorted(names, key=lambda n: '_r50_' not in n
-                       or bool(DISTILL_RE.match(n))):
-        own = stage_budget(name, budget)
+    own = {n: stage_budget(n, budget) for n in names}
+    options = {n: stage_options(data_root, own[n]) for n in names}
+    # Teachers first: every distillation config needs its own.
+    for name in sorted(names, key=lambda n: not is_teacher(n)):
         extra = (distill_extra(name, work_root, budget, sam_checkpoint)
                  if DISTILL_RE.match(name) else None)
-        took = train_stage(name, work_root, stage_options(data_root, own),
-                           own, extra)
+        took = train_stage(name, work_root, options[name], own[name], extra)
         if took is not None:
             timings[name] = took
             with open(record, 'w') as f:
                 json.dump(timings, f, indent=1)
-    for name in names:
-        own = stage_budget(name, budget)
-        test_dirs.append(
-            test_stage(name, work_root, stage_options(data_root, own), own))
+    test_dirs = [
+        test_stage(n, work_root, options[n], own[n]) for n in names
+    ]
     return {n: timings[n] for n in names if n in timings}, test_dirs
 
 
