@@ -14,9 +14,10 @@ model = dict(
     teacher_ckpt=teacher_ckpt,
     distiller=_base_.distiller)
 # FDR works at the teacher's width; the adapter maps the student's last map
-# onto it (its map is 4x finer: a 4x4 conv of stride 4).
+# onto it (its map is 4x finer: 4x4 average pooling, then a 1x1 conv).
 model['distiller']['connectors']['t_fdr'].update(in_channels=2048)
 model['distiller']['connectors']['s_adapt'].update(
-    in_channel=256, out_channel=2048, kernel_size=4, stride=4)
+    type='ifkd.PooledConvConnector', pool=4, in_channel=256,
+    out_channel=2048)
 # FDR's filter as its own param group (see _base_/distillers/ifkd_feat.py).
 optim_wrapper = dict(paramwise_cfg=_base_.fdr_paramwise_cfg)

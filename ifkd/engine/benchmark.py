@@ -5,7 +5,11 @@ alone, the teacher's forward alone, IFKD with and without the MobileSAM
 cache, IFKD with a single module (EDE, FDR or HSM) and distillation
 baselines. ``tools/analysis_tools/benchmark_distill.py`` is its CLI.
 
-Memory is the peak of the timed iterations minus the memory in use before
+The rows are built and warmed up one after another and kept; their steps
+are then timed round-robin (``time_interleaved``), which keeps a drift of
+the machine's speed from favouring the rows timed first.
+
+Memory is the peak of the last warm-up step minus the memory in use before
 the row's model was built (weights, gradients, optimizer state and
 activations count; MobileSAM's weights, built once per process beforehand,
 do not). On CUDA: ``torch.cuda.max_memory_allocated`` after synchronising.
@@ -177,26 +181,44 @@ def _sync(device: str) -> None:
         torch.cuda.synchronize()
 
 
-def time_steps(step: Callable[[dict], None], batches: List[dict], iters: int,
-               warmup: int, device: str, meter: MemoryMeter,
-               clock: Callable[[], float] = time.perf_counter) -> tuple:
-    """Median seconds per ``step(batch)`` over ``iters`` and the peak memory.
-
-    The batches are cycled; ``warmup`` untimed steps come first. The median
-    resists other processes competing for the CPU; ``clock=time.process_time``
-    (CPU seconds of all threads) resists them better on a shared CPU.
-    """
-    for i in range(warmup):
+def warm_up(step: Callable[[dict], None], batches: List[dict], warmup: int,
+            device: str, meter: MemoryMeter) -> float:
+    """``max(warmup, 1)`` untimed steps; the peak memory of the last one."""
+    for i in range(max(warmup, 1)):
+        if i == max(warmup, 1) - 1:
+            meter.reset_peak()
         step(batches[i % len(batches)])
-    meter.reset_peak()
-    times = []
+    _sync(device)
+    return meter.peak()
+
+
+def time_interleaved(steps: Dict[str, Callable[[dict], None]],
+                     batches: List[dict], iters: int, start: int,
+                     device: str,
+                     clock: Callable[[], float] = time.perf_counter
+                     ) -> Dict[str, float]:
+    """Median seconds per step of each entry of ``steps``, timed round-robin.
+
+    Each round runs every step once on the same batch (``batches`` cycled
+    from index ``start``), so that a drift of the machine's speed (other
+    processes, frequency scaling, allocator state) shifts every row alike
+    instead of favouring the rows timed first. The median resists other
+    processes competing for the CPU; ``clock=time.process_time`` (CPU
+    seconds of all threads) resists them better on a shared CPU.
+    """
+    times: Dict[str, List[float]] = {name: [] for name in steps}
     for i in range(iters):
-        _sync(device)
-        start = clock()
-        step(batches[(warmup + i) % len(batches)])
-        _sync(device)
-        times.append(clock() - start)
-    return float(np.median(times)) if times else 0., meter.peak()
+        batch = batches[(start + i) % len(batches)]
+        for name, step in steps.items():
+            _sync(device)
+            begin = clock()
+            step(batch)
+            _sync(device)
+            times[name].append(clock() - begin)
+    return {
+        name: float(np.median(t)) if t else 0.
+        for name, t in times.items()
+    }
 
 
 def _build(model_cfg, device: str):
@@ -320,29 +342,30 @@ def run_benchmark(config: str,
     tmp = tempfile.TemporaryDirectory(prefix='ifkd_bench_')
     if is_classifier(student_cfg):
         batches = classification_batches(
-            max(iters + warmup, 1), batch_size, img_size, num_classes)
+            iters + max(warmup, 1), batch_size, img_size, num_classes)
     else:
         batches = synthetic_batches(
-            max(iters + warmup, 1), batch_size, img_size, num_classes,
+            iters + max(warmup, 1), batch_size, img_size, num_classes,
             tmp.name)
     meter = MemoryMeter(device)
-    rows: List[BenchRow] = []
     distiller = cfg.model.distiller
     if has_ede(distiller):  # built once per process, outside the rows
         from ifkd.models.utils import MobileSAMEncoder
         MobileSAMEncoder.build(distiller.sam_checkpoint, device)
 
+    prepared: Dict[str, Callable[[dict], None]] = {}
+    memory: Dict[str, float] = {}
+    notes: Dict[str, str] = {}
+
     def measure(name, build: Callable, prepare=None, note=''):
+        if name in prepared:  # e.g. two baselines of the same method
+            name = f'{name} ({note})'
         log(f'benchmark: {name}')
         meter.set_baseline()
         torch.manual_seed(0)
-        model = build()
-        step = prepare(model)
-        sec, mem = time_steps(step, batches, iters, warmup, device, meter,
-                              timer)
-        rows.append(
-            BenchRow(name, sec, batch_size / sec if sec else 0., mem, note))
-        del model, step
+        prepared[name] = prepare(build())
+        memory[name] = warm_up(prepared[name], batches, warmup, device, meter)
+        notes[name] = note
 
     train = lambda m: _train_step_fn(m, optim_cfg)  # noqa: E731
     measure('student', lambda: _build(student_cfg, device), train)
@@ -384,8 +407,14 @@ def run_benchmark(config: str,
         measure(_short_name(path),
                 lambda: _build(_distill_model_cfg(base), device), train,
                 osp.basename(path))
+    log(f'benchmark: timing {len(prepared)} rows round-robin')
+    seconds = time_interleaved(prepared, batches, iters, max(warmup, 1),
+                               device, timer)
     tmp.cleanup()
-    return rows
+    return [
+        BenchRow(name, sec, batch_size / sec if sec else 0., memory[name],
+                 notes[name]) for name, sec in seconds.items()
+    ]
 
 
 # ---------------------------------------------------------------- table
@@ -417,9 +446,19 @@ def table_rows(rows: List[BenchRow],
     return out
 
 
-def format_table(rows: List[BenchRow], reference: Optional[str] = 'FRS'
-                 ) -> str:
-    """A plain-text table of :func:`table_rows`."""
+def rows_from_table(table: List[Dict]) -> List[BenchRow]:
+    """The measured rows back from :func:`table_rows`' output (e.g. a
+    saved ``--json`` file): the computed sum row and ratios are dropped."""
+    fields = ('name', 'sec_per_iter', 'img_per_sec', 'peak_mem_mib', 'note')
+    return [
+        BenchRow(**{k: r[k] for k in fields}) for r in table
+        if r['name'] != 'student + teacher fwd'
+    ]
+
+
+def _table_lines(rows: List[BenchRow], reference: Optional[str]
+                 ) -> List[List[str]]:
+    """Header and formatted cells of :func:`table_rows`."""
     data = table_rows(rows, reference)
     has_ref = 'time_vs_ref' in data[0]
     head = ['row', 's/iter', 'img/s', 'peak MiB', 't/(S+T)', 'mem/(S+T)']
@@ -435,7 +474,15 @@ def format_table(rows: List[BenchRow], reference: Optional[str] = 'FRS'
         if has_ref:
             line += [f"{r['time_vs_ref']:.2f}", f"{r['mem_vs_ref']:.2f}"]
         lines.append(line)
-    widths = [max(len(line[i]) for line in lines) for i in range(len(head))]
+    return lines
+
+
+def format_table(rows: List[BenchRow], reference: Optional[str] = 'FRS'
+                 ) -> str:
+    """A plain-text table of :func:`table_rows`."""
+    lines = _table_lines(rows, reference)
+    widths = [max(len(line[i]) for line in lines)
+              for i in range(len(lines[0]))]
     text = [
         '  '.join(c.ljust(w) if i == 0 else c.rjust(w)
                   for i, (c, w) in enumerate(zip(line, widths)))
@@ -445,8 +492,17 @@ def format_table(rows: List[BenchRow], reference: Optional[str] = 'FRS'
     return '\n'.join(text)
 
 
+def format_markdown(rows: List[BenchRow], reference: Optional[str] = 'FRS'
+                    ) -> str:
+    """The same table in Markdown, e.g. for a README."""
+    lines = _table_lines(rows, reference)
+    lines.insert(1, ['---'] * len(lines[0]))
+    return '\n'.join('| ' + ' | '.join(line) + ' |' for line in lines)
+
+
 __all__ = [
     'BenchRow', 'ablate_distiller', 'classification_batches',
-    'default_baselines', 'format_table',
-    'run_benchmark', 'synthetic_batches', 'table_rows', 'warm_sam_cache'
+    'default_baselines', 'format_markdown', 'format_table',
+    'rows_from_table', 'run_benchmark', 'synthetic_batches', 'table_rows',
+    'warm_sam_cache'
 ]

@@ -18,12 +18,16 @@ import json
 from mmengine.config import DictAction
 
 import ifkd  # noqa: F401  (registers ifkd's modules, applies compat)
-from ifkd.engine.benchmark import format_table, run_benchmark, table_rows
+from ifkd.engine.benchmark import (format_markdown, format_table,
+                                   rows_from_table, run_benchmark,
+                                   table_rows)
 
 
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('config', help='IFKD distillation config')
+    parser.add_argument(
+        'config', nargs='?', help='IFKD distillation config (not needed with '
+        '--from-json)')
     parser.add_argument('--iters', type=int, default=5)
     parser.add_argument('--warmup', type=int, default=1)
     parser.add_argument('--device', default='cpu', choices=['cpu', 'cuda'])
@@ -44,20 +48,35 @@ def parse_args():
         'shared CPU)')
     parser.add_argument('--json', help='also write the rows to this file')
     parser.add_argument(
+        '--markdown', action='store_true',
+        help='print the table in Markdown (e.g. for a README)')
+    parser.add_argument(
+        '--from-json', metavar='FILE',
+        help="print the table of a run saved with --json instead of timing "
+        "(e.g. with --markdown)")
+    parser.add_argument(
         '--cfg-options', nargs='+', action=DictAction,
         help='override settings of every benchmarked config')
-    return parser.parse_args()
+    args = parser.parse_args()
+    if args.config is None and args.from_json is None:
+        parser.error('give a CONFIG to time, or --from-json FILE')
+    return args
 
 
 def main():
     args = parse_args()
-    rows = run_benchmark(
-        args.config, iters=args.iters, warmup=args.warmup,
-        device=args.device, batch_size=args.batch_size,
-        img_size=args.img_size, cfg_options=args.cfg_options,
-        baselines=args.baselines, amp=args.amp, clock=args.clock)
-    print(format_table(rows, args.reference))
-    if args.json:
+    if args.from_json:
+        with open(args.from_json) as f:
+            rows = rows_from_table(json.load(f))
+    else:
+        rows = run_benchmark(
+            args.config, iters=args.iters, warmup=args.warmup,
+            device=args.device, batch_size=args.batch_size,
+            img_size=args.img_size, cfg_options=args.cfg_options,
+            baselines=args.baselines, amp=args.amp, clock=args.clock)
+    fmt = format_markdown if args.markdown else format_table
+    print(fmt(rows, args.reference))
+    if args.json and not args.from_json:
         with open(args.json, 'w') as f:
             json.dump(table_rows(rows, args.reference), f, indent=2)
 

@@ -16,3 +16,6 @@ __all__ += ['SSRDSelectorConnector']
 from .cls_mask import ClassActivationMaskConnector  # noqa: E402
 
 __all__ += ['ClassActivationMaskConnector']
+from .pooled_conv import PooledConvConnector  # noqa: E402
+
+__all__ += ['PooledConvConnector']
