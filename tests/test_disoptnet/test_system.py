@@ -80,3 +80,23 @@ def test_student_ignores_optical_channels(system):
                               run(dict(sar=sar, optical=poison), 'teacher'))
     with pytest.raises(KeyError, match='missing'):
         run(dict(optical=optical))
+
+
+def test_results_tool_writes_the_table_of_the_work_dir(system, tmp_path):
+    """disoptnet_results.py on the trained work dir: every stage is reused
+    and the README block holds the same table and the tool's wall time."""
+    from tools.analysis_tools import disoptnet_results as tool
+    sys, results = system
+    readme = tmp_path / 'README.md'
+    readme.write_text(f'a\n{tool.BEGIN}\nold\n{tool.END}\nb\n')
+    b = sys.budget
+    block = tool.main([
+        '--work-dir', sys.work_dir, '--data-root', sys.data_root,
+        '--num-tiles', str(b.num_tiles), '--iters', str(b.iters),
+        '--teacher-iters', str(b.teacher_iters), '--batch-size',
+        str(b.batch_size), '--teacher-batch-size',
+        str(b.teacher_batch_size), '--seeds', '0', '--docs', str(readme)])
+    text = readme.read_text()
+    assert text == f'a\n{block}\nb\n' and 'old' not in text
+    assert results_table(results) in block
+    assert 'Wall time of the tool: ' in block and '12 synthetic tiles' in block

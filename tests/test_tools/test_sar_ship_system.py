@@ -161,6 +161,21 @@ def test_evidence_tool_writes_the_generated_table(tmp_path):
     assert '30 synthetic chips' in block and '32 px' in block
     # the sentence under the table is generated from the same numbers
     assert 'the student alone' in block
+    # a second run reuses every stage: the block reports the wall time of
+    # both runs, not the seconds of the collecting one
+    with open(osp.join(work, 'tool_wall_time.json')) as f:
+        first = json.load(f)
+    assert first['runs'] == 1
+    assert f"Wall time of the tool: {first['seconds'] / 60:.1f} min," in block
+    again = sar_ship_results.main(
+        tiny_argv(work, data, seeds=(0, 1)) + ['--docs'])
+    with open(osp.join(work, 'tool_wall_time.json')) as f:
+        both = json.load(f)
+    assert both['runs'] == 2 and both['seconds'] > first['seconds']
+    assert (f"Wall time of the tool: {both['seconds'] / 60:.1f} min, summed "
+            'over the 2 runs') in again
+    assert again.split('| Model')[1].split('Mean')[0] == \
+        block.split('| Model')[1].split('Mean')[0]  # the same table
 
 
 def test_run_demo_dispatches_to_the_ship_system(capsys):

@@ -13,7 +13,6 @@ import os
 import os.path as osp
 import statistics
 import sys
-import time
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 sys.path.insert(0, ROOT)
@@ -73,12 +72,11 @@ def verdict(results: dict) -> str:
 def main(argv=None) -> str:
     args = parse_args(argv)
     os.chdir(ROOT)
-    from ifkd.engine.systems.demo import run_results_tool
+    from ifkd.engine.systems.demo import run_results_tool, wall_time_text
     from ifkd.engine.systems.disoptnet import (
         DisOptNetSystem, budget_from_args, save_results)
 
-    def make_block(system, results, table, start):
-        wall = time.time() - start
+    def make_block(system, results, table, wall_s, runs):
         return '\n'.join([
             BEGIN, '', table, '',
             'Mean ± sample std over the seeds of each row (the teacher '
@@ -86,7 +84,7 @@ def main(argv=None) -> str:
             'baseline. Test: the validation tiles (easternmost easting '
             'group), students on SAR only. Budget: ' +
             system.budget.describe(args.seeds) +
-            f'. Wall time of the whole tool: {wall / 60:.1f} min '
+            f'. {wall_time_text(wall_s, runs)} '
             f'({os.cpu_count()} CPU cores, shared with other jobs). Generated '
             'by `tools/analysis_tools/disoptnet_results.py`.', '',
             verdict(results), '', END

@@ -1,10 +1,11 @@
 """What every system's demo shares: its command line and results files."""
 import argparse
 import json
+import os
 import os.path as osp
 import time
 from dataclasses import asdict
-from typing import Any, Callable, Dict, List, Optional, Sequence
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 
 def run_system_demo(argv: Optional[Sequence[str]], name: str,
@@ -64,7 +65,6 @@ def write_results(work_dir: str, results: Dict[str, List[Dict[str, float]]],
     return table
 
 
-
 def results_parser(description: str, name: str, add_budget_args: Callable,
                    docs: Sequence[str] = ('README.md', )
                    ) -> argparse.ArgumentParser:
@@ -79,23 +79,63 @@ def results_parser(description: str, name: str, add_budget_args: Callable,
     return parser
 
 
+WALL_TIME_FILE = 'tool_wall_time.json'
+
+
+def accumulate_wall_time(work_dir: str, seconds: float) -> Tuple[float, int]:
+    """Add one run's wall time to ``work_dir``'s record and return the
+    total and the number of runs so far.
+
+    A results tool reuses the stages an earlier run finished, so its own
+    elapsed time says little about what the table cost (a re-run that only
+    collects takes seconds); the sum over the runs that filled the work dir
+    does.
+    """
+    path = osp.join(work_dir, WALL_TIME_FILE)
+    total, runs = 0., 0
+    if osp.isfile(path):
+        with open(path) as f:
+            record = json.load(f)
+        total, runs = float(record['seconds']), int(record['runs'])
+    total, runs = total + seconds, runs + 1
+    os.makedirs(work_dir, exist_ok=True)
+    with open(path, 'w') as f:
+        json.dump(dict(seconds=total, runs=runs), f)
+    return total, runs
+
+
+def wall_time_text(total_s: float, runs: int) -> str:
+    """The wall-time clause of a results block (see
+    :func:`accumulate_wall_time`)."""
+    text = f'Wall time of the tool: {total_s / 60:.1f} min'
+    if runs > 1:
+        text += (f', summed over the {runs} runs that filled its work dir '
+                 '(a run reuses the stages an earlier one finished)')
+    return text
+
+
 def run_results_tool(args: argparse.Namespace, system_cls: type,
                      budget_from_args: Callable, save_results: Callable,
                      make_block: Callable, begin: str, end: str) -> str:
     """Run every stage of a system for ``args.seeds`` (finished ones are
-    skipped), then write ``make_block(system, results, table, start)`` (the
-    generated text, ``begin`` ... ``end`` markers included; ``start`` is the
-    tool's start time, for its wall time) between those markers of each of
+    skipped), then write ``make_block(system, results, table, wall_s,
+    runs)`` (the generated text, ``begin`` ... ``end`` markers included;
+    ``wall_s`` is the wall time summed over the ``runs`` runs of the tool in
+    ``args.work_dir``, this one included) between those markers of each of
     ``args.docs``; returns the block."""
     from ifkd.engine.readme_block import replace_block
     start = time.time()
     system = system_cls(args.work_dir, args.data_root,
                         budget_from_args(args), args.seeds,
                         log=lambda msg: print(msg, flush=True))
-    results = system.run()
+    try:
+        results = system.run()
+    finally:  # the stages a failed run finished are reused: count them
+        wall_s, runs = accumulate_wall_time(args.work_dir,
+                                            time.time() - start)
     table = save_results(args.work_dir, results, system.budget,
                          system.timings)
-    block = make_block(system, results, table, start)
+    block = make_block(system, results, table, wall_s, runs)
     for path in args.docs:
         replace_block(path, block, begin, end)
     print(block)
