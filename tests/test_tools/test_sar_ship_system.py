@@ -176,6 +176,17 @@ def test_evidence_tool_writes_the_generated_table(tmp_path):
             'over the 2 runs') in again
     assert again.split('| Model')[1].split('Mean')[0] == \
         block.split('| Model')[1].split('Mean')[0]  # the same table
+    # --marker writes another named block and leaves the default one alone
+    begin, end = sar_ship_results.markers('sar-ship-results-big')
+    two = tmp_path / 'two.md'
+    two.write_text(f'{sar_ship_results.BEGIN}\nkeep\n{sar_ship_results.END}'
+                   f'\n{begin}\nold\n{end}\n')
+    third = sar_ship_results.main(
+        tiny_argv(work, data, seeds=(0, 1)) +
+        ['--marker', 'sar-ship-results-big', '--docs', str(two)])
+    assert third.startswith(begin + '\n') and third.endswith(end)
+    assert two.read_text() == (f'{sar_ship_results.BEGIN}\nkeep\n'
+                               f'{sar_ship_results.END}\n{third}\n')
 
 
 def test_run_demo_dispatches_to_the_ship_system(capsys):

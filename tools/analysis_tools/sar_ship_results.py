@@ -17,8 +17,15 @@ import sys
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 sys.path.insert(0, ROOT)
 
-BEGIN = '<!-- sar-ship-results:begin -->'
-END = '<!-- sar-ship-results:end -->'
+MARKER = 'sar-ship-results'
+
+
+def markers(name: str) -> tuple:
+    """The begin / end comments of the results block called ``name``."""
+    return f'<!-- {name}:begin -->', f'<!-- {name}:end -->'
+
+
+BEGIN, END = markers(MARKER)
 
 
 def parse_args(argv=None):
@@ -27,6 +34,10 @@ def parse_args(argv=None):
     p = results_parser(
         __doc__.splitlines()[0], 'sar_ship', add_budget_args,
         docs=('README.md', 'configs/sar_ship_cls/README.md'))
+    p.add_argument(
+        '--marker', default=MARKER,
+        help='name of the block to replace (<!-- NAME:begin/end -->), e.g. '
+        'for a second budget next to the default one')
     return p.parse_args(argv)
 
 
@@ -66,10 +77,12 @@ def verdict(results: dict) -> str:
 
 
 def results_block(results: dict, budget, seeds, num_train: int,
-                  wall_s: float, runs: int, table: str) -> str:
+                  wall_s: float, runs: int, table: str,
+                  marker: str = MARKER) -> str:
     from ifkd.engine.systems.demo import wall_time_text
+    begin, end = markers(marker)
     return '\n'.join([
-        BEGIN,
+        begin,
         '',
         table,
         '',
@@ -82,7 +95,7 @@ def results_block(results: dict, budget, seeds, num_train: int,
         '',
         verdict(results),
         '',
-        END,
+        end,
     ])
 
 
@@ -96,7 +109,7 @@ def main(argv=None) -> str:
         args, ShipSystem, budget_from_args, save_results,
         lambda system, results, table, wall_s, runs: results_block(
             results, system.budget, args.seeds, system.num_train(), wall_s,
-            runs, table), BEGIN, END)
+            runs, table, args.marker), *markers(args.marker))
 
 
 if __name__ == '__main__':
