@@ -166,12 +166,15 @@ def test_evidence_tool_writes_the_generated_table(tmp_path):
     with open(osp.join(work, 'tool_wall_time.json')) as f:
         first = json.load(f)
     assert first['runs'] == 1
-    assert f"Wall time of the tool: {first['seconds'] / 60:.1f} min," in block
+    threads = torch.get_num_threads()
+    assert (f"Wall time of the tool: {first['seconds'] / 60:.1f} min; torch "
+            f'threads: {threads};') in block
     again = sar_ship_results.main(
         tiny_argv(work, data, seeds=(0, 1)) + ['--docs'])
     with open(osp.join(work, 'tool_wall_time.json')) as f:
         both = json.load(f)
     assert both['runs'] == 2 and both['seconds'] > first['seconds']
+    assert both['threads'] == [threads, threads]
     assert (f"Wall time of the tool: {both['seconds'] / 60:.1f} min, summed "
             'over the 2 runs') in again
     assert again.split('| Model')[1].split('Mean')[0] == \

@@ -72,11 +72,11 @@ def verdict(results: dict) -> str:
 def main(argv=None) -> str:
     args = parse_args(argv)
     os.chdir(ROOT)
-    from ifkd.engine.systems.demo import run_results_tool, wall_time_text
+    from ifkd.engine.systems.demo import run_results_tool
     from ifkd.engine.systems.disoptnet import (
         DisOptNetSystem, budget_from_args, save_results)
 
-    def make_block(system, results, table, wall_s, runs):
+    def make_block(system, results, table, timing):
         return '\n'.join([
             BEGIN, '', table, '',
             'Mean ± sample std over the seeds of each row (the teacher '
@@ -84,7 +84,7 @@ def main(argv=None) -> str:
             'baseline. Test: the validation tiles (easternmost easting '
             'group), students on SAR only. Budget: ' +
             system.budget.describe(args.seeds) +
-            f'. {wall_time_text(wall_s, runs)} '
+            f'. {timing.text()}; '
             f'({os.cpu_count()} CPU cores, shared with other jobs). Generated '
             'by `tools/analysis_tools/disoptnet_results.py`.', '',
             verdict(results), '', END

@@ -4,8 +4,8 @@ import json
 import os
 import os.path as osp
 import time
-from dataclasses import asdict
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+from dataclasses import asdict, dataclass
+from typing import Any, Callable, Dict, List, Optional, Sequence
 
 
 def run_system_demo(argv: Optional[Sequence[str]], name: str,
@@ -76,66 +76,111 @@ def results_parser(description: str, name: str, add_budget_args: Callable,
     parser.add_argument(
         '--docs', nargs='*', default=list(docs),
         help='files whose results block is replaced (none: print only)')
+    parser.add_argument(
+        '--threads', type=int,
+        help="torch CPU threads (default: torch's); the count changes the "
+        'order of float reductions, so a table reproduces to the digit only '
+        'with the count it was made with')
     return parser
 
 
 WALL_TIME_FILE = 'tool_wall_time.json'
 
 
-def accumulate_wall_time(work_dir: str, seconds: float) -> Tuple[float, int]:
-    """Add one run's wall time to ``work_dir``'s record and return the
-    total and the number of runs so far.
+@dataclass
+class ToolTime:
+    """What the runs of a results tool in one work dir cost.
 
     A results tool reuses the stages an earlier run finished, so its own
     elapsed time says little about what the table cost (a re-run that only
     collects takes seconds); the sum over the runs that filled the work dir
-    does.
+    does. The torch thread count of each run is kept as well: on CPU it
+    changes the order of float reductions, and so the trained models.
+
+    Args:
+        seconds (float): Wall time summed over the runs.
+        threads (list): Torch CPU threads of each run, oldest first; None
+            for a run recorded before the count was.
     """
+    seconds: float
+    threads: List[Optional[int]]
+
+    @property
+    def runs(self) -> int:
+        return len(self.threads)
+
+    def threads_text(self) -> str:
+        known = sorted({t for t in self.threads if t is not None})
+        if not known:
+            return 'torch threads not recorded'
+        counts = ' and '.join(str(t) for t in known)
+        text = f'torch threads: {counts}'
+        if len(known) > 1:
+            text += ' (they differ between runs)'
+        if None in self.threads:
+            text += ' (earlier runs not recorded)'
+        return text
+
+    def text(self) -> str:
+        """The wall-time clause of a results block."""
+        text = f'Wall time of the tool: {self.seconds / 60:.1f} min'
+        if self.runs > 1:
+            text += (f', summed over the {self.runs} runs that filled its '
+                     'work dir (a run reuses the stages an earlier one '
+                     'finished)')
+        return f'{text}; {self.threads_text()}'
+
+
+def accumulate_wall_time(work_dir: str, seconds: float,
+                         threads: Optional[int]) -> ToolTime:
+    """Add one run (its wall time and torch thread count) to ``work_dir``'s
+    record and return the record."""
     path = osp.join(work_dir, WALL_TIME_FILE)
-    total, runs = 0., 0
+    total, counts = 0., []
     if osp.isfile(path):
         with open(path) as f:
             record = json.load(f)
-        total, runs = float(record['seconds']), int(record['runs'])
-    total, runs = total + seconds, runs + 1
+        total = float(record['seconds'])
+        counts = record.get('threads', [None] * int(record['runs']))
+    record = ToolTime(total + seconds, counts + [threads])
     os.makedirs(work_dir, exist_ok=True)
     with open(path, 'w') as f:
-        json.dump(dict(seconds=total, runs=runs), f)
-    return total, runs
-
-
-def wall_time_text(total_s: float, runs: int) -> str:
-    """The wall-time clause of a results block (see
-    :func:`accumulate_wall_time`)."""
-    text = f'Wall time of the tool: {total_s / 60:.1f} min'
-    if runs > 1:
-        text += (f', summed over the {runs} runs that filled its work dir '
-                 '(a run reuses the stages an earlier one finished)')
-    return text
+        json.dump(dict(seconds=record.seconds, runs=record.runs,
+                       threads=record.threads), f)
+    return record
 
 
 def run_results_tool(args: argparse.Namespace, system_cls: type,
                      budget_from_args: Callable, save_results: Callable,
                      make_block: Callable, begin: str, end: str) -> str:
     """Run every stage of a system for ``args.seeds`` (finished ones are
-    skipped), then write ``make_block(system, results, table, wall_s,
-    runs)`` (the generated text, ``begin`` ... ``end`` markers included;
-    ``wall_s`` is the wall time summed over the ``runs`` runs of the tool in
-    ``args.work_dir``, this one included) between those markers of each of
-    ``args.docs``; returns the block."""
+    skipped) on ``args.threads`` torch threads, then write
+    ``make_block(system, results, table, timing)`` (the generated text,
+    ``begin`` ... ``end`` markers included; ``timing`` the
+    :class:`ToolTime` of the runs of the tool in ``args.work_dir``, this
+    one included) between those markers of each of ``args.docs``; returns
+    the block."""
+    import torch
+
     from ifkd.engine.readme_block import replace_block
     start = time.time()
-    system = system_cls(args.work_dir, args.data_root,
-                        budget_from_args(args), args.seeds,
-                        log=lambda msg: print(msg, flush=True))
+    default_threads = torch.get_num_threads()
+    if args.threads:
+        torch.set_num_threads(args.threads)
     try:
-        results = system.run()
-    finally:  # the stages a failed run finished are reused: count them
-        wall_s, runs = accumulate_wall_time(args.work_dir,
-                                            time.time() - start)
+        system = system_cls(args.work_dir, args.data_root,
+                            budget_from_args(args), args.seeds,
+                            log=lambda msg: print(msg, flush=True))
+        try:
+            results = system.run()
+        finally:  # the stages a failed run finished are reused: count them
+            timing = accumulate_wall_time(
+                args.work_dir, time.time() - start, torch.get_num_threads())
+    finally:
+        torch.set_num_threads(default_threads)
     table = save_results(args.work_dir, results, system.budget,
                          system.timings)
-    block = make_block(system, results, table, wall_s, runs)
+    block = make_block(system, results, table, timing)
     for path in args.docs:
         replace_block(path, block, begin, end)
     print(block)
