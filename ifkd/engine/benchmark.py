@@ -184,8 +184,9 @@ def _sync(device: str) -> None:
 def warm_up(step: Callable[[dict], None], batches: List[dict], warmup: int,
             device: str, meter: MemoryMeter) -> float:
     """``max(warmup, 1)`` untimed steps; the peak memory of the last one."""
-    for i in range(max(warmup, 1)):
-        if i == max(warmup, 1) - 1:
+    steps = max(warmup, 1)
+    for i in range(steps):
+        if i == steps - 1:
             meter.reset_peak()
         step(batches[i % len(batches)])
     _sync(device)

@@ -4,8 +4,10 @@ import json
 import os
 import os.path as osp
 import time
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
-from typing import Any, Callable, Dict, List, Optional, Sequence
+from typing import (Any, Callable, Dict, Iterator, List, Optional,
+                    Sequence)
 
 
 def run_system_demo(argv: Optional[Sequence[str]], name: str,
@@ -150,6 +152,20 @@ def accumulate_wall_time(work_dir: str, seconds: float,
     return record
 
 
+@contextmanager
+def torch_threads(threads: Optional[int]) -> Iterator[None]:
+    """Run the block on ``threads`` torch CPU threads (None: as set), and
+    restore the count afterwards."""
+    import torch
+    before = torch.get_num_threads()
+    if threads:
+        torch.set_num_threads(threads)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
 def run_results_tool(args: argparse.Namespace, system_cls: type,
                      budget_from_args: Callable, save_results: Callable,
                      make_block: Callable, begin: str, end: str) -> str:
@@ -164,10 +180,7 @@ def run_results_tool(args: argparse.Namespace, system_cls: type,
 
     from ifkd.engine.readme_block import replace_block
     start = time.time()
-    default_threads = torch.get_num_threads()
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    try:
+    with torch_threads(args.threads):
         system = system_cls(args.work_dir, args.data_root,
                             budget_from_args(args), args.seeds,
                             log=lambda msg: print(msg, flush=True))
@@ -176,8 +189,6 @@ def run_results_tool(args: argparse.Namespace, system_cls: type,
         finally:  # the stages a failed run finished are reused: count them
             timing = accumulate_wall_time(
                 args.work_dir, time.time() - start, torch.get_num_threads())
-    finally:
-        torch.set_num_threads(default_threads)
     table = save_results(args.work_dir, results, system.budget,
                          system.timings)
     block = make_block(system, results, table, timing)
